@@ -1,0 +1,50 @@
+# Trellis CRM. `make run` starts a demo on http://127.0.0.1:8000; `make test` runs the suite.
+PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-pg bench bench-pg lint format install clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Trellis needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/trellis init
+	$(BIN)/trellis demo --if-empty
+	$(BIN)/trellis serve --bind $(HOST):$(PORT) --show-logins
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+test-pg: $(STAMP)
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/trellis bench access $(BENCH_ARGS)
+
+bench-pg: $(STAMP)
+	DATABASE_URL=$(PG_URL) $(BIN)/trellis bench access $(BENCH_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccessConfig(AppConfig):
+    name = "trellis.access"
+    label = "access"
+
+    def ready(self) -> None:
+        from trellis.access import receivers  # noqa: F401

@@ -1,0 +1,215 @@
+"""Writes that change who may reach a record: assign, share, unshare, access-team members.
+
+Domain services (accounts, leads, ...) call these for the access part of their actions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+
+from trellis.access.engine import can
+from trellis.access.models import RIGHTS, SecurableModel, Share
+from trellis.audit.services import audit_record
+from trellis.core.errors import Forbidden, InvalidInput, NotFound
+from trellis.org.models import AccessTeamTemplate, Team, TeamKind, User
+from trellis.org.services import team_member_add, team_member_remove
+
+
+def require(actor: Any, action: str, record: SecurableModel) -> None:
+    """Raise NotFound when `actor` cannot read `record`, Forbidden when they cannot `action` it."""
+    if not can(actor, "read", record):
+        raise NotFound(f"{record.access_entity} {record.pk} not found")
+    if action != "read" and not can(actor, action, record):
+        raise Forbidden(f"you may read this {record.access_entity} but not {action} it")
+
+
+def owner_fields(owner_user: User | None, owner_team: Team | None) -> dict[str, Any]:
+    """The owner columns for a new owner, with the owning unit that follows from it."""
+    if (owner_user is None) == (owner_team is None):
+        raise InvalidInput("give exactly one of owner_user_id and owner_team_id",
+                           [("owner_user_id", "give this or owner_team_id")])
+    if owner_user is not None:
+        if not owner_user.is_active:
+            raise InvalidInput.field("owner_user_id", f"{owner_user.username} is deactivated")
+        if owner_user.unit_id is None:
+            raise InvalidInput.field("owner_user_id", f"{owner_user.username} has no unit")
+        return {"owner_user": owner_user, "owner_team": None, "owning_unit_id": owner_user.unit_id}
+    if owner_team.kind != TeamKind.OWNER:
+        raise InvalidInput.field("owner_team_id", "only owner teams can own records")
+    return {"owner_user": None, "owner_team": owner_team, "owning_unit_id": owner_team.unit_id}
+
+
+def record_assign(
+    actor: Any,
+    record: SecurableModel,
+    *,
+    owner_user: User | None = None,
+    owner_team: Team | None = None,
+    check: bool = True,
+) -> SecurableModel:
+    """Give `record` a new owner (its owning unit follows). Needs `assign` on the record.
+
+    Runs inside the caller's transaction when there is one."""
+    with transaction.atomic():
+        if check:
+            require(actor, "assign", record)
+        fields = owner_fields(owner_user, owner_team)
+        before = {"owner_user_id": record.owner_user_id, "owner_team_id": record.owner_team_id,
+                  "owning_unit_id": record.owning_unit_id}
+        for key, value in fields.items():
+            setattr(record, key, value)
+        record.modified_by = actor if getattr(actor, "pk", None) else None
+        record.modified_at = timezone.now()
+        record.version += 1
+        record.save()
+        after = {"owner_user_id": record.owner_user_id, "owner_team_id": record.owner_team_id,
+                 "owning_unit_id": record.owning_unit_id}
+        audit_record(actor, "assign", record,
+                     changes={k: [before[k], after[k]] for k in after if before[k] != after[k]})
+        return record
+
+
+def _rights(rights: Iterable[str]) -> set[str]:
+    chosen = set(rights)
+    unknown = chosen - set(RIGHTS)
+    if unknown:
+        raise InvalidInput.field("rights", f"unknown right(s) {sorted(unknown)}; use {RIGHTS}")
+    if not chosen:
+        raise InvalidInput.field("rights", "give at least one right")
+    chosen.add("read")  # every other right needs the record to be visible
+    return chosen
+
+
+def record_share(
+    actor: Any,
+    record: SecurableModel,
+    *,
+    user: User | None = None,
+    team: Team | None = None,
+    rights: Iterable[str] = ("read",),
+    expires_at: dt.datetime | None = None,
+) -> Share:
+    """Share `record` with a user or a team. The actor needs `share` on the record and may
+    pass on only rights they hold themselves. Sharing again replaces the rights."""
+    with transaction.atomic():
+        require(actor, "share", record)
+        if (user is None) == (team is None):
+            raise InvalidInput("give exactly one of user_id and team_id",
+                               [("user_id", "give this or team_id")])
+        chosen = _rights(rights)
+        lacking = sorted(right for right in chosen if not can(actor, right, record))
+        if lacking:
+            raise Forbidden(f"you cannot share rights you do not hold: {', '.join(lacking)}",
+                            [("rights", f"you lack {', '.join(lacking)}")])
+        if expires_at is not None and expires_at <= timezone.now():
+            raise InvalidInput.field("expires_at", "must be in the future")
+        if user is not None and not user.is_active:
+            raise InvalidInput.field("user_id", f"{user.username} is deactivated")
+        ct = ContentType.objects.get_for_model(record)
+        share, _ = Share.objects.update_or_create(
+            record_type=ct, record_id=record.pk, user=user, team=team,
+            defaults={**{f"can_{right}": right in chosen for right in RIGHTS},
+                      "expires_at": expires_at, "created_by": actor},
+        )
+        audit_record(
+            actor, "share", record,
+            changes={"with": [None, f"user:{user.username}" if user else f"team:{team.name}"],
+                     "rights": [None, sorted(chosen)],
+                     "expires_at": [None, expires_at.isoformat() if expires_at else None]},
+        )
+        return share
+
+
+def record_unshare(
+    actor: Any, record: SecurableModel, *, user: User | None = None, team: Team | None = None
+) -> None:
+    with transaction.atomic():
+        require(actor, "share", record)
+        if (user is None) == (team is None):
+            raise InvalidInput("give exactly one of user_id and team_id",
+                               [("user_id", "give this or team_id")])
+        ct = ContentType.objects.get_for_model(record)
+        deleted, _ = Share.objects.filter(
+            record_type=ct, record_id=record.pk, user=user, team=team
+        ).delete()
+        if not deleted:
+            field = "user_id" if user else "team_id"
+            raise NotFound.field(field, "the record is not shared with them")
+        audit_record(actor, "unshare", record,
+                     changes={"with": [f"user:{user.username}" if user else f"team:{team.name}",
+                                       None]})
+
+
+def default_template(entity: str) -> AccessTeamTemplate:
+    template = AccessTeamTemplate.objects.filter(entity=entity).order_by("pk").first()
+    if template is None:
+        template = AccessTeamTemplate.objects.create(
+            name=f"{entity.title()} team", entity=entity, rights=["read", "write"]
+        )
+    return template
+
+
+def access_team_for(record: SecurableModel, template: AccessTeamTemplate) -> Team:
+    """The record's access team for `template`, created (with its share) on first use."""
+    ct = ContentType.objects.get_for_model(record)
+    team = Team.objects.filter(
+        kind=TeamKind.ACCESS, template=template, record_type=ct, record_id=record.pk
+    ).first()
+    if team is None:
+        team = Team.objects.create(
+            kind=TeamKind.ACCESS, template=template, record_type=ct, record_id=record.pk,
+            unit_id=record.owning_unit_id, name=f"{template.name}: {record}"[:120],
+        )
+        Share.objects.create(
+            record_type=ct, record_id=record.pk, team=team,
+            **{f"can_{right}": right in set(template.rights) | {"read"} for right in RIGHTS},
+        )
+    return team
+
+
+def access_team_member_add(
+    actor: Any,
+    record: SecurableModel,
+    *,
+    user: User,
+    template: AccessTeamTemplate | None = None,
+    expires_at: dt.datetime | None = None,
+) -> Team:
+    """Add `user` to the record's access team (rights from the template), optionally until
+    `expires_at`. Needs `share` on the record."""
+    with transaction.atomic():
+        require(actor, "share", record)
+        template = template or default_template(record.access_entity)
+        if template.entity != record.access_entity:
+            raise InvalidInput.field(
+                "template_id", f"template {template.name!r} is for {template.entity} records"
+            )
+        lacking = sorted(r for r in set(template.rights) | {"read"} if not can(actor, r, record))
+        if lacking:
+            raise Forbidden(f"the template grants rights you do not hold: {', '.join(lacking)}")
+        if not user.is_active:
+            raise InvalidInput.field("user_id", f"{user.username} is deactivated")
+        team = access_team_for(record, template)
+        team_member_add(actor, team=team, user=user, expires_at=expires_at, check=False)
+        return team
+
+
+def access_team_member_remove(
+    actor: Any, record: SecurableModel, *, user: User, template: AccessTeamTemplate | None = None
+) -> None:
+    with transaction.atomic():
+        require(actor, "share", record)
+        ct = ContentType.objects.get_for_model(record)
+        teams = Team.objects.filter(kind=TeamKind.ACCESS, record_type=ct, record_id=record.pk)
+        if template is not None:
+            teams = teams.filter(template=template)
+        team = teams.filter(memberships__user=user).first()
+        if team is None:
+            raise NotFound.field("user_id", f"{user.username} is not on the record's access team")
+        team_member_remove(actor, team=team, user=user, check=False)

@@ -1,0 +1,101 @@
+"""The REST API root: /api/v1 (DESIGN.md, REST API conventions).
+
+Authentication is a bearer token or the browser session (with CSRF). Domain errors,
+validation errors and HTTP errors all answer {"detail", "errors": [{"field", "message"}]}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from trellis.core.errors import TrellisError
+from trellis.org.auth import token_user
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        found = token_user(token)
+        if found is None:
+            return None
+        user, api_token = found
+        request.user = user
+        request.api_token = api_token
+        return user
+
+
+class ActiveSessionAuth(SessionAuth):
+    """The browser session; deactivated users are already logged out by Django's backend."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        return user if user is not None and user.is_active else None
+
+
+api = NinjaAPI(
+    title="Trellis CRM",
+    version="1",
+    urls_namespace="api",
+    auth=[TokenAuth(), ActiveSessionAuth()],
+    description="REST API of Trellis CRM. See DESIGN.md, REST API conventions.",
+)
+
+
+def _error(request: HttpRequest, status: int, detail: str,
+           errors: list[tuple[str, str]] | None = None) -> HttpResponse:
+    body = {"detail": detail, "errors": [{"field": f, "message": m} for f, m in errors or []]}
+    return api.create_response(request, body, status=status)
+
+
+@api.exception_handler(TrellisError)
+def _trellis_error(request: HttpRequest, exc: TrellisError) -> HttpResponse:
+    return _error(request, exc.status, exc.detail, exc.errors)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = []
+    for item in exc.errors:
+        loc = [str(part) for part in item.get("loc", []) if part not in ("body", "query", "path",
+                                                                          "header", "payload")]
+        errors.append((".".join(loc) or "body", item.get("msg", "invalid")))
+    detail = "; ".join(f"{field}: {message}" for field, message in errors) or "invalid input"
+    return _error(request, 422, detail, errors)
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, "authentication required: send Authorization: Bearer <token>")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, str(exc) or "not found")
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def _does_not_exist(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
+    return _error(request, 404, "not found")
+
+
+def _mount() -> None:
+    from trellis.api.auth import router as auth_router
+    from trellis.customers.api import router as customers_router
+    from trellis.org.api import router as org_router
+
+    api.add_router("/auth", auth_router)
+    api.add_router("/", org_router)
+    api.add_router("/", customers_router)
+
+
+_mount()

@@ -1,0 +1,1 @@
+"""The shared base every app may import: errors and small helpers. Imports no app."""

@@ -1,0 +1,73 @@
+"""Customers: accounts (and, later, contacts)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from trellis.access.models import SecurableModel
+
+
+class Tier(models.TextChoices):
+    KEY = "key", _("Key account")
+    STANDARD = "standard", _("Standard")
+
+
+class SizeSegment(models.TextChoices):
+    SMALL = "small", _("Small (under 50 employees)")
+    MEDIUM = "medium", _("Medium (50-249)")
+    LARGE = "large", _("Large (250-999)")
+    ENTERPRISE = "enterprise", _("Enterprise (1000+)")
+
+
+def segment_for(employees: int | None) -> str:
+    """The size segment that follows from a head count."""
+    if employees is None:
+        return ""
+    if employees < 50:
+        return SizeSegment.SMALL
+    if employees < 250:
+        return SizeSegment.MEDIUM
+    if employees < 1000:
+        return SizeSegment.LARGE
+    return SizeSegment.ENTERPRISE
+
+
+class Account(SecurableModel):
+    """A customer organization: the central record everyone works from."""
+
+    access_entity = "account"
+    hierarchy_visibility = True
+
+    name = models.CharField(_("name"), max_length=200)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    industry = models.CharField(_("industry"), max_length=80, blank=True, default="")
+    size_segment = models.CharField(
+        _("size segment"), max_length=20, choices=SizeSegment.choices, blank=True, default=""
+    )
+    region = models.CharField(_("region"), max_length=60, blank=True, default="")
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices,
+                            default=Tier.STANDARD)
+    annual_revenue = models.DecimalField(
+        _("annual revenue"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True, default="")
+    phone = models.CharField(_("phone"), max_length=40, blank=True, default="")
+    email = models.CharField(_("email"), max_length=254, blank=True, default="")
+    street = models.CharField(_("street"), max_length=200, blank=True, default="")
+    city = models.CharField(_("city"), max_length=100, blank=True, default="")
+    state = models.CharField(_("state / province"), max_length=100, blank=True, default="")
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True, default="")
+    country = models.CharField(_("country"), max_length=2, blank=True, default="")
+    description = models.TextField(_("description"), blank=True, default="")
+    external_id = models.CharField(max_length=100, blank=True, default="", db_index=True)
+
+    class Meta(SecurableModel.Meta):
+        ordering = ["-modified_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,206 @@
+"""Security-role vocabulary: depths, entities, actions, privileges and the built-in roles.
+
+Roles are data (stored in `SecurityRole`); this module only names the words they use and
+the matrices the built-in roles start with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+NONE, OWN, UNIT, SUBTREE, ORG = 0, 1, 2, 3, 4
+DEPTHS: dict[str, int] = {"none": NONE, "own": OWN, "unit": UNIT, "subtree": SUBTREE, "org": ORG}
+DEPTH_NAMES: dict[int, str] = {value: key for key, value in DEPTHS.items()}
+
+ACTIONS: tuple[str, ...] = ("create", "read", "write", "delete", "assign", "share")
+# Securable entities. Entities added by later apps are appended here so roles can name them.
+ENTITIES: tuple[str, ...] = (
+    "account",
+    "contact",
+    "lead",
+    "opportunity",
+    "case",
+    "campaign",
+    "product",
+    "activity",
+)
+PRIVILEGES: tuple[str, ...] = (
+    "manage_org",
+    "manage_roles",
+    "manage_routing",
+    "manage_settings",
+    "import",
+    "export",
+    "view_reports",
+)
+
+
+def depth_value(name: str) -> int:
+    """Return the integer for a depth name, raising ValueError for unknown names."""
+    try:
+        return DEPTHS[name]
+    except KeyError:
+        raise ValueError(f"unknown depth {name!r}; use one of {', '.join(DEPTHS)}") from None
+
+
+def validate_matrix(permissions: Mapping, privileges: Mapping) -> list[tuple[str, str]]:
+    """Return (field, message) pairs for everything wrong in a role's matrix."""
+    errors: list[tuple[str, str]] = []
+    if not isinstance(permissions, Mapping):
+        return [("permissions", "must be an object of entity -> {action: depth}")]
+    if not isinstance(privileges, Mapping):
+        return [("privileges", "must be an object of privilege -> depth")]
+    for entity, actions in permissions.items():
+        if entity not in ENTITIES:
+            errors.append(("permissions", f"unknown entity {entity!r}"))
+            continue
+        if not isinstance(actions, Mapping):
+            errors.append(("permissions", f"{entity}: must be an object of action -> depth"))
+            continue
+        for action, depth in actions.items():
+            if action not in ACTIONS:
+                errors.append(("permissions", f"{entity}: unknown action {action!r}"))
+            elif depth not in DEPTHS:
+                errors.append(("permissions", f"{entity}.{action}: unknown depth {depth!r}"))
+    for privilege, depth in privileges.items():
+        if privilege not in PRIVILEGES:
+            errors.append(("privileges", f"unknown privilege {privilege!r}"))
+        elif depth not in DEPTHS:
+            errors.append(("privileges", f"{privilege}: unknown depth {depth!r}"))
+    return errors
+
+
+def _matrix(default: Mapping[str, str], **per_entity: Mapping[str, str]) -> dict:
+    """Build a permissions matrix: `default` for every entity, overridden per entity."""
+    out = {}
+    for entity in ENTITIES:
+        row = dict(default)
+        row.update(per_entity.get(entity, {}))
+        out[entity] = {action: row.get(action, "none") for action in ACTIONS}
+    return out
+
+
+def _all(depth: str) -> dict[str, str]:
+    return dict.fromkeys(ACTIONS, depth)
+
+
+_REP = {"create": "own", "read": "unit", "write": "own", "delete": "own", "assign": "own",
+        "share": "own"}
+_MANAGER = {"create": "subtree", "read": "subtree", "write": "subtree", "delete": "unit",
+            "assign": "subtree", "share": "subtree"}
+_READ_ORG = {"read": "org"}
+_CATALOG_READ = {"read": "org"}
+
+# name -> (description, full access?, permissions, privileges)
+BUILTIN_ROLES: dict[str, tuple[str, bool, dict, dict]] = {
+    "System Administrator": (
+        "Every right on every record and every setting.",
+        True,
+        _matrix(_all("org")),
+        dict.fromkeys(PRIVILEGES, "org"),
+    ),
+    "Executive": (
+        "Reads everything in the organization and all reports; changes only own records.",
+        False,
+        _matrix({"create": "own", "read": "org", "write": "own", "delete": "own",
+                 "assign": "own", "share": "own"}),
+        {"view_reports": "org", "export": "org"},
+    ),
+    "Sales Manager": (
+        "Runs a sales unit: reads, writes and assigns sales records across the unit subtree.",
+        False,
+        _matrix(_MANAGER, case={"read": "subtree"}, product=_CATALOG_READ,
+                campaign={"create": "subtree", "read": "subtree", "write": "subtree"}),
+        {"view_reports": "subtree", "export": "subtree", "import": "subtree",
+         "manage_routing": "subtree"},
+    ),
+    "Sales Representative": (
+        "Works own accounts, contacts, leads and opportunities; reads the unit's customers.",
+        False,
+        _matrix(_REP, case={"create": "own", "read": "unit"}, product=_CATALOG_READ,
+                campaign={"read": "unit"}),
+        {"view_reports": "own"},
+    ),
+    "Customer Service Representative": (
+        "Handles own cases and activities; reads the unit's customers.",
+        False,
+        _matrix({"read": "unit"},
+                case=_REP, activity=_REP,
+                contact={"create": "own", "read": "unit", "write": "own"},
+                product=_CATALOG_READ),
+        {"view_reports": "own"},
+    ),
+    "Service Manager": (
+        "Runs a service unit: cases and activities across the unit subtree.",
+        False,
+        _matrix({"read": "subtree"}, case=_MANAGER, activity=_MANAGER,
+                contact={"create": "subtree", "read": "subtree", "write": "subtree"},
+                product=_CATALOG_READ),
+        {"view_reports": "subtree", "export": "subtree", "manage_routing": "subtree"},
+    ),
+    "Team Leader": (
+        "Leads a team inside one unit: reads, writes and assigns the unit's records.",
+        False,
+        _matrix({"create": "own", "read": "unit", "write": "unit", "delete": "own",
+                 "assign": "unit", "share": "unit"}, product=_CATALOG_READ),
+        {"view_reports": "unit", "export": "unit"},
+    ),
+    "Marketing Specialist": (
+        "Runs campaigns and works leads in the unit; reads accounts and contacts.",
+        False,
+        _matrix({"read": "unit"},
+                campaign={"create": "own", "read": "subtree", "write": "own", "delete": "own",
+                          "assign": "own", "share": "own"},
+                lead={"create": "own", "read": "unit", "write": "own", "assign": "own",
+                      "share": "own"},
+                activity=_REP, product=_CATALOG_READ),
+        {"view_reports": "unit", "export": "unit", "import": "unit"},
+    ),
+    "Product Manager": (
+        "Owns the product catalog; reads cases and opportunities across the organization.",
+        False,
+        _matrix({"read": "org"},
+                product={"create": "org", "read": "org", "write": "org", "delete": "org"},
+                activity=_REP),
+        {"view_reports": "org", "export": "org"},
+    ),
+    "Data Analyst": (
+        "Reads the whole organization and runs reports; writes nothing.",
+        False,
+        _matrix(_READ_ORG),
+        {"view_reports": "org", "export": "org"},
+    ),
+    "Back Office": (
+        "Supports the front office: reads the unit's customers, works own cases and tasks.",
+        False,
+        _matrix({"read": "unit"},
+                case={"create": "own", "read": "unit", "write": "own"},
+                activity=_REP,
+                account={"read": "unit", "write": "own"},
+                product=_CATALOG_READ),
+        {},
+    ),
+    "Partner": (
+        "External distributor or agent: only what they own or what is shared with them.",
+        False,
+        _matrix({},
+                account={"create": "own", "read": "own", "write": "own"},
+                contact={"create": "own", "read": "own", "write": "own"},
+                lead={"create": "own", "read": "own", "write": "own"},
+                opportunity={"create": "own", "read": "own", "write": "own"},
+                activity={"create": "own", "read": "own", "write": "own"}),
+        {},
+    ),
+}
+
+
+def max_depths(matrices: Iterable[Mapping]) -> dict[tuple[str, str], int]:
+    """Combine permission matrices into (entity, action) -> the deepest depth granted."""
+    out: dict[tuple[str, str], int] = {}
+    for matrix in matrices:
+        for entity, actions in matrix.items():
+            for action, depth in actions.items():
+                value = DEPTHS.get(depth, NONE)
+                if value > out.get((entity, action), NONE):
+                    out[(entity, action)] = value
+    return out
