@@ -20,8 +20,14 @@ def org(db):
     shanghai = factories.unit("Shanghai", asia)
     europe = factories.unit("Europe", root)
     milan = factories.unit("Milan", europe)
-    return {"root": root, "asia": asia, "jakarta": jakarta, "shanghai": shanghai,
-            "europe": europe, "milan": milan}
+    return {
+        "root": root,
+        "asia": asia,
+        "jakarta": jakarta,
+        "shanghai": shanghai,
+        "europe": europe,
+        "milan": milan,
+    }
 
 
 @pytest.fixture
@@ -30,8 +36,11 @@ def admin(org):
 
 
 def token_for(client: Client, username: str, password: str = factories.PASSWORD) -> str:
-    response = client.post("/api/v1/auth/token", {"username": username, "password": password},
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/auth/token",
+        {"username": username, "password": password},
+        content_type="application/json",
+    )
     assert response.status_code == 200, response.content
     return response.json()["token"]
 
@@ -54,12 +63,14 @@ class ApiClient:
         return self.client.get(path, data or {}, **self._headers(headers))
 
     def post(self, path: str, data: dict | None = None, headers: dict | None = None):
-        return self.client.post(path, data or {}, content_type="application/json",
-                                **self._headers(headers))
+        return self.client.post(
+            path, data or {}, content_type="application/json", **self._headers(headers)
+        )
 
     def patch(self, path: str, data: dict | None = None, headers: dict | None = None):
-        return self.client.patch(path, data or {}, content_type="application/json",
-                                 **self._headers(headers))
+        return self.client.patch(
+            path, data or {}, content_type="application/json", **self._headers(headers)
+        )
 
     def delete(self, path: str, headers: dict | None = None):
         return self.client.delete(path, **self._headers(headers))

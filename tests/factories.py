@@ -32,11 +32,14 @@ def role(name: str) -> SecurityRole:
     return SecurityRole.objects.get(name=name)
 
 
-def custom_role(permissions: dict | None = None, privileges: dict | None = None,
-                **kw: Any) -> SecurityRole:
+def custom_role(
+    permissions: dict | None = None, privileges: dict | None = None, **kw: Any
+) -> SecurityRole:
     return SecurityRole.objects.create(
-        name=kw.pop("name", f"Role {next(_seq)}"), permissions=permissions or {},
-        privileges=privileges or {}, **kw
+        name=kw.pop("name", f"Role {next(_seq)}"),
+        permissions=permissions or {},
+        privileges=privileges or {},
+        **kw,
     )
 
 
@@ -50,7 +53,9 @@ def user(
     **fields: Any,
 ) -> User:
     made = User(
-        username=username or f"user{next(_seq)}", unit=unit or root(), reports_to=reports_to,
+        username=username or f"user{next(_seq)}",
+        unit=unit or root(),
+        reports_to=reports_to,
         **fields,
     )
     made.set_password(password) if password else made.set_unusable_password()
@@ -61,8 +66,13 @@ def user(
     return made
 
 
-def team(name: str | None = None, *, unit: BusinessUnit | None = None,
-         members: tuple[User, ...] = (), roles: tuple[str, ...] = ()) -> Team:
+def team(
+    name: str | None = None,
+    *,
+    unit: BusinessUnit | None = None,
+    members: tuple[User, ...] = (),
+    roles: tuple[str, ...] = (),
+) -> Team:
     made = Team.objects.create(name=name or f"Team {next(_seq)}", unit=unit or root())
     for member in members:
         TeamMembership.objects.create(team=made, user=member)
@@ -76,5 +86,6 @@ def account(owner: User | Team, **fields: Any) -> Account:
         owner_fields = {"owner_team": owner, "owning_unit_id": owner.unit_id}
     else:
         owner_fields = {"owner_user": owner, "owning_unit_id": owner.unit_id}
-    return Account.objects.create(name=fields.pop("name", f"Account {next(_seq)}"),
-                                  **owner_fields, **fields)
+    return Account.objects.create(
+        name=fields.pop("name", f"Account {next(_seq)}"), **owner_fields, **fields
+    )

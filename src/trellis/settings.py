@@ -169,7 +169,12 @@ LOGIN_FAILURE_WINDOW = int(os.environ.get("TRELLIS_LOGIN_FAILURE_WINDOW", "900")
 API_TOKEN_TTL_DAYS = int(os.environ.get("TRELLIS_API_TOKEN_TTL_DAYS", "90"))
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English"), ("zh-hans", "简体中文"), ("id", "Bahasa Indonesia"), ("it", "Italiano")]
+LANGUAGES = [
+    ("en", "English"),
+    ("zh-hans", "简体中文"),
+    ("id", "Bahasa Indonesia"),
+    ("it", "Italiano"),
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True

@@ -237,8 +237,9 @@ def visible(user: Any, model: type[SecurableModel], action: str = "read") -> Que
         if team_depth >= ORG:
             return qs
         if team_depth > NONE:
-            parts.append(_depth_q(team_depth, Q(owner_team_id=team.id), team.unit_id,
-                                  team.unit_path))
+            parts.append(
+                _depth_q(team_depth, Q(owner_team_id=team.id), team.unit_id, team.unit_path)
+            )
     principal = Q(user_id=scope.user_id)
     if scope.team_ids:
         principal |= Q(team_id__in=scope.team_ids)
@@ -258,8 +259,14 @@ def visible(user: Any, model: type[SecurableModel], action: str = "read") -> Que
     return qs.filter(condition)
 
 
-def _covers(scope: Scope, depth: int, record: SecurableModel, owned: bool, unit_id: int | None,
-            unit_path: str) -> bool:
+def _covers(
+    scope: Scope,
+    depth: int,
+    record: SecurableModel,
+    owned: bool,
+    unit_id: int | None,
+    unit_path: str,
+) -> bool:
     if depth >= ORG:
         return True
     if depth == NONE:
@@ -282,8 +289,13 @@ def _grants(user: Any, action: str, record: SecurableModel, first_only: bool) ->
     if scope is None:
         return
     if scope.full_access_role:
-        yield Grant("system_administrator", action, f"holds {scope.full_access_role}",
-                    role=scope.full_access_role, depth="org")
+        yield Grant(
+            "system_administrator",
+            action,
+            f"holds {scope.full_access_role}",
+            role=scope.full_access_role,
+            depth="org",
+        )
         if first_only:
             return
     owned_by_me = record.owner_user_id == scope.user_id or (
@@ -291,25 +303,41 @@ def _grants(user: Any, action: str, record: SecurableModel, first_only: bool) ->
     )
     for role in scope.roles:
         depth = scope.role_depth(role, entity, action)
-        if action == "create" and depth > NONE or action != "create" and _covers(
-            scope, depth, record, owned_by_me, scope.unit_id, scope.unit_path
+        if (
+            action == "create"
+            and depth > NONE
+            or action != "create"
+            and _covers(scope, depth, record, owned_by_me, scope.unit_id, scope.unit_path)
         ):
-            yield Grant("role", action, f"role {role.name} grants {action} at {DEPTH_NAMES[depth]}"
-                        " depth", role=role.name, depth=DEPTH_NAMES[depth])
+            yield Grant(
+                "role",
+                action,
+                f"role {role.name} grants {action} at {DEPTH_NAMES[depth]} depth",
+                role=role.name,
+                depth=DEPTH_NAMES[depth],
+            )
             if first_only:
                 return
     for team in scope.owner_teams:
         for role in team.roles:
             depth = scope.role_depth(role, entity, action)
             owned_by_team = record.owner_team_id == team.id
-            if action == "create" and depth > NONE or action != "create" and _covers(
-                scope, depth, record, owned_by_team, team.unit_id, team.unit_path
+            if (
+                action == "create"
+                and depth > NONE
+                or action != "create"
+                and _covers(scope, depth, record, owned_by_team, team.unit_id, team.unit_path)
             ):
-                yield Grant("team_role", action,
-                            f"team {team.name}'s role {role.name} grants {action} at "
-                            f"{DEPTH_NAMES[depth]} depth",
-                            role=role.name, depth=DEPTH_NAMES[depth], team=team.name,
-                            team_id=team.id)
+                yield Grant(
+                    "team_role",
+                    action,
+                    f"team {team.name}'s role {role.name} grants {action} at "
+                    f"{DEPTH_NAMES[depth]} depth",
+                    role=role.name,
+                    depth=DEPTH_NAMES[depth],
+                    team=team.name,
+                    team_id=team.id,
+                )
                 if first_only:
                     return
     if action == "create" or record.pk is None:
@@ -318,8 +346,12 @@ def _grants(user: Any, action: str, record: SecurableModel, first_only: bool) ->
     if scope.team_ids:
         principal |= Q(team_id__in=scope.team_ids)
     shares = (
-        Share.objects.filter(principal, record_type=ContentType.objects.get_for_model(record),
-                             record_id=record.pk, **{f"can_{action}": True})
+        Share.objects.filter(
+            principal,
+            record_type=ContentType.objects.get_for_model(record),
+            record_id=record.pk,
+            **{f"can_{action}": True},
+        )
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
         .select_related("team")
     )
@@ -328,11 +360,21 @@ def _grants(user: Any, action: str, record: SecurableModel, first_only: bool) ->
         if share.user_id:
             grant = Grant("share", action, f"shared with them ({action}){until}")
         elif share.team.kind == TeamKind.ACCESS:
-            grant = Grant("access_team", action, f"member of the record's access team "
-                          f"{share.team.name}{until}", team=share.team.name, team_id=share.team_id)
+            grant = Grant(
+                "access_team",
+                action,
+                f"member of the record's access team {share.team.name}{until}",
+                team=share.team.name,
+                team_id=share.team_id,
+            )
         else:
-            grant = Grant("team_share", action, f"shared with their team {share.team.name}{until}",
-                          team=share.team.name, team_id=share.team_id)
+            grant = Grant(
+                "team_share",
+                action,
+                f"shared with their team {share.team.name}{until}",
+                team=share.team.name,
+                team_id=share.team_id,
+            )
         yield grant
         if first_only:
             return
@@ -341,8 +383,11 @@ def _grants(user: Any, action: str, record: SecurableModel, first_only: bool) ->
             ancestor_id=scope.user_id, descendant_id=record.owner_user_id
         ).first()
         if link is not None:
-            yield Grant("hierarchy", action,
-                        f"manager of the owner ({link.depth} level(s) above in reports_to)")
+            yield Grant(
+                "hierarchy",
+                action,
+                f"manager of the owner ({link.depth} level(s) above in reports_to)",
+            )
 
 
 def can(user: Any, action: str, record: SecurableModel) -> bool:

@@ -23,10 +23,10 @@ def who_can(record: SecurableModel) -> list[tuple[User, dict[str, list[Grant]]]]
     path = record.owning_unit.path if record.owning_unit_id else ""
     ancestor_units = [int(part) for part in path.strip("/").split("/") if part]
     org_roles = [
-        role.pk for role in SecurityRole.objects.all()
-        if role.full_access or any(
-            depth == "org" for depth in (role.permissions.get(entity) or {}).values()
-        )
+        role.pk
+        for role in SecurityRole.objects.all()
+        if role.full_access
+        or any(depth == "org" for depth in (role.permissions.get(entity) or {}).values())
     ]
     condition = (
         Q(unit_id__in=ancestor_units)
@@ -34,7 +34,10 @@ def who_can(record: SecurableModel) -> list[tuple[User, dict[str, list[Grant]]]]
         | Q(roles__in=org_roles)
         | Q(memberships__team__roles__in=org_roles)
         | Q(shares__record_type=ct, shares__record_id=record.pk)
-        | Q(memberships__team__shares__record_type=ct, memberships__team__shares__record_id=record.pk)
+        | Q(
+            memberships__team__shares__record_type=ct,
+            memberships__team__shares__record_id=record.pk,
+        )
     )
     if record.owner_user_id:
         condition |= Q(pk=record.owner_user_id) | Q(
@@ -44,9 +47,12 @@ def who_can(record: SecurableModel) -> list[tuple[User, dict[str, list[Grant]]]]
         )
     if record.owner_team_id:
         condition |= Q(memberships__team_id=record.owner_team_id)
-    candidates = User.objects.filter(is_active=True).filter(
-        pk__in=User.objects.filter(condition).values("pk")
-    ).select_related("unit").order_by("last_name", "first_name", "username")
+    candidates = (
+        User.objects.filter(is_active=True)
+        .filter(pk__in=User.objects.filter(condition).values("pk"))
+        .select_related("unit")
+        .order_by("last_name", "first_name", "username")
+    )
     out = []
     for person in candidates:
         grants = {action: explain(person, action, record) for action in RIGHTS}

@@ -32,8 +32,10 @@ def require(actor: Any, action: str, record: SecurableModel) -> None:
 def owner_fields(owner_user: User | None, owner_team: Team | None) -> dict[str, Any]:
     """The owner columns for a new owner, with the owning unit that follows from it."""
     if (owner_user is None) == (owner_team is None):
-        raise InvalidInput("give exactly one of owner_user_id and owner_team_id",
-                           [("owner_user_id", "give this or owner_team_id")])
+        raise InvalidInput(
+            "give exactly one of owner_user_id and owner_team_id",
+            [("owner_user_id", "give this or owner_team_id")],
+        )
     if owner_user is not None:
         if not owner_user.is_active:
             raise InvalidInput.field("owner_user_id", f"{owner_user.username} is deactivated")
@@ -60,18 +62,28 @@ def record_assign(
         if check:
             require(actor, "assign", record)
         fields = owner_fields(owner_user, owner_team)
-        before = {"owner_user_id": record.owner_user_id, "owner_team_id": record.owner_team_id,
-                  "owning_unit_id": record.owning_unit_id}
+        before = {
+            "owner_user_id": record.owner_user_id,
+            "owner_team_id": record.owner_team_id,
+            "owning_unit_id": record.owning_unit_id,
+        }
         for key, value in fields.items():
             setattr(record, key, value)
         record.modified_by = actor if getattr(actor, "pk", None) else None
         record.modified_at = timezone.now()
         record.version += 1
         record.save()
-        after = {"owner_user_id": record.owner_user_id, "owner_team_id": record.owner_team_id,
-                 "owning_unit_id": record.owning_unit_id}
-        audit_record(actor, "assign", record,
-                     changes={k: [before[k], after[k]] for k in after if before[k] != after[k]})
+        after = {
+            "owner_user_id": record.owner_user_id,
+            "owner_team_id": record.owner_team_id,
+            "owning_unit_id": record.owning_unit_id,
+        }
+        audit_record(
+            actor,
+            "assign",
+            record,
+            changes={k: [before[k], after[k]] for k in after if before[k] != after[k]},
+        )
         return record
 
 
@@ -100,28 +112,41 @@ def record_share(
     with transaction.atomic():
         require(actor, "share", record)
         if (user is None) == (team is None):
-            raise InvalidInput("give exactly one of user_id and team_id",
-                               [("user_id", "give this or team_id")])
+            raise InvalidInput(
+                "give exactly one of user_id and team_id", [("user_id", "give this or team_id")]
+            )
         chosen = _rights(rights)
         lacking = sorted(right for right in chosen if not can(actor, right, record))
         if lacking:
-            raise Forbidden(f"you cannot share rights you do not hold: {', '.join(lacking)}",
-                            [("rights", f"you lack {', '.join(lacking)}")])
+            raise Forbidden(
+                f"you cannot share rights you do not hold: {', '.join(lacking)}",
+                [("rights", f"you lack {', '.join(lacking)}")],
+            )
         if expires_at is not None and expires_at <= timezone.now():
             raise InvalidInput.field("expires_at", "must be in the future")
         if user is not None and not user.is_active:
             raise InvalidInput.field("user_id", f"{user.username} is deactivated")
         ct = ContentType.objects.get_for_model(record)
         share, _ = Share.objects.update_or_create(
-            record_type=ct, record_id=record.pk, user=user, team=team,
-            defaults={**{f"can_{right}": right in chosen for right in RIGHTS},
-                      "expires_at": expires_at, "created_by": actor},
+            record_type=ct,
+            record_id=record.pk,
+            user=user,
+            team=team,
+            defaults={
+                **{f"can_{right}": right in chosen for right in RIGHTS},
+                "expires_at": expires_at,
+                "created_by": actor,
+            },
         )
         audit_record(
-            actor, "share", record,
-            changes={"with": [None, f"user:{user.username}" if user else f"team:{team.name}"],
-                     "rights": [None, sorted(chosen)],
-                     "expires_at": [None, expires_at.isoformat() if expires_at else None]},
+            actor,
+            "share",
+            record,
+            changes={
+                "with": [None, f"user:{user.username}" if user else f"team:{team.name}"],
+                "rights": [None, sorted(chosen)],
+                "expires_at": [None, expires_at.isoformat() if expires_at else None],
+            },
         )
         return share
 
@@ -132,8 +157,9 @@ def record_unshare(
     with transaction.atomic():
         require(actor, "share", record)
         if (user is None) == (team is None):
-            raise InvalidInput("give exactly one of user_id and team_id",
-                               [("user_id", "give this or team_id")])
+            raise InvalidInput(
+                "give exactly one of user_id and team_id", [("user_id", "give this or team_id")]
+            )
         ct = ContentType.objects.get_for_model(record)
         deleted, _ = Share.objects.filter(
             record_type=ct, record_id=record.pk, user=user, team=team
@@ -141,9 +167,12 @@ def record_unshare(
         if not deleted:
             field = "user_id" if user else "team_id"
             raise NotFound.field(field, "the record is not shared with them")
-        audit_record(actor, "unshare", record,
-                     changes={"with": [f"user:{user.username}" if user else f"team:{team.name}",
-                                       None]})
+        audit_record(
+            actor,
+            "unshare",
+            record,
+            changes={"with": [f"user:{user.username}" if user else f"team:{team.name}", None]},
+        )
 
 
 def default_template(entity: str) -> AccessTeamTemplate:
@@ -163,11 +192,17 @@ def access_team_for(record: SecurableModel, template: AccessTeamTemplate) -> Tea
     ).first()
     if team is None:
         team = Team.objects.create(
-            kind=TeamKind.ACCESS, template=template, record_type=ct, record_id=record.pk,
-            unit_id=record.owning_unit_id, name=f"{template.name}: {record}"[:120],
+            kind=TeamKind.ACCESS,
+            template=template,
+            record_type=ct,
+            record_id=record.pk,
+            unit_id=record.owning_unit_id,
+            name=f"{template.name}: {record}"[:120],
         )
         Share.objects.create(
-            record_type=ct, record_id=record.pk, team=team,
+            record_type=ct,
+            record_id=record.pk,
+            team=team,
             **{f"can_{right}": right in set(template.rights) | {"read"} for right in RIGHTS},
         )
     return team

@@ -25,8 +25,9 @@ class TokenOut(Schema):
     expires_at: dt.datetime | None
 
 
-@router.post("/token", auth=None, response={200: TokenOut, 400: ErrorOut, 401: ErrorOut,
-                                            429: ErrorOut})
+@router.post(
+    "/token", auth=None, response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut}
+)
 def create_token(request: HttpRequest, payload: TokenIn) -> dict:
     """Sign in; answers 401 for wrong credentials and 429 after repeated failures."""
     user = sign_in(request, payload.username, payload.password)

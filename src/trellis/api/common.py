@@ -127,8 +127,9 @@ def paginate(
         raise InvalidInput.field("limit", f"must be between 1 and {MAX_LIMIT}")
     name = order.lstrip("-")
     if name not in allowed:
-        raise InvalidInput.field("order", f"must be one of {', '.join(allowed)} (prefix - to "
-                                 "sort descending)")
+        raise InvalidInput.field(
+            "order", f"must be one of {', '.join(allowed)} (prefix - to sort descending)"
+        )
     descending = order.startswith("-")
     total = qs.count() if count else None
     ordering = [f"-{name}", "-pk"] if descending else [name, "pk"]
@@ -164,8 +165,9 @@ def if_match(request: HttpRequest) -> int | None:
         raise InvalidInput.field("If-Match", "must be the record's integer version") from None
 
 
-def get_or_404(qs: QuerySet | Callable[[], QuerySet], pk: int, label: str,
-               field: str | None = None) -> Any:
+def get_or_404(
+    qs: QuerySet | Callable[[], QuerySet], pk: int, label: str, field: str | None = None
+) -> Any:
     """The row with id `pk` from `qs` (already scoped to what the caller may see), else 404.
 
     With `field`, the error names the request field that carried the id."""

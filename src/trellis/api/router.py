@@ -46,8 +46,9 @@ api = NinjaAPI(
 )
 
 
-def _error(request: HttpRequest, status: int, detail: str,
-           errors: list[tuple[str, str]] | None = None) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, detail: str, errors: list[tuple[str, str]] | None = None
+) -> HttpResponse:
     body = {"detail": detail, "errors": [{"field": f, "message": m} for f, m in errors or []]}
     return api.create_response(request, body, status=status)
 
@@ -61,8 +62,11 @@ def _trellis_error(request: HttpRequest, exc: TrellisError) -> HttpResponse:
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = []
     for item in exc.errors:
-        loc = [str(part) for part in item.get("loc", []) if part not in ("body", "query", "path",
-                                                                          "header", "payload")]
+        loc = [
+            str(part)
+            for part in item.get("loc", [])
+            if part not in ("body", "query", "path", "header", "payload")
+        ]
         errors.append((".".join(loc) or "body", item.get("msg", "invalid")))
     detail = "; ".join(f"{field}: {message}" for field, message in errors) or "invalid input"
     return _error(request, 422, detail, errors)

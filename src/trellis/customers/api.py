@@ -39,8 +39,15 @@ from trellis.org.models import AccessTeamTemplate, Team, User
 
 router = Router(tags=["accounts"])
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-          412: ErrorOut, 422: ErrorOut}
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    412: ErrorOut,
+    422: ErrorOut,
+}
 ORDER_FIELDS = ("name", "created_at", "modified_at", "id")
 
 
@@ -218,17 +225,25 @@ def assign_account(request: HttpRequest, account_id: int, payload: AssignIn) -> 
 
 
 def _share_out(share: Share) -> dict:
-    return {"id": share.pk, "user_id": share.user_id, "team_id": share.team_id,
-            "rights": share.rights, "expires_at": share.expires_at}
+    return {
+        "id": share.pk,
+        "user_id": share.user_id,
+        "team_id": share.team_id,
+        "rights": share.rights,
+        "expires_at": share.expires_at,
+    }
 
 
 @router.post("/accounts/{account_id}/share", response={200: ShareOut, **ERRORS})
 def share_account(request: HttpRequest, account_id: int, payload: ShareIn) -> dict:
     account = account_get(request.user, account_id)
     share = record_share(
-        request.user, account,
-        user=_user(payload.user_id, "user_id"), team=_team(payload.team_id, "team_id"),
-        rights=payload.rights, expires_at=payload.expires_at,
+        request.user,
+        account,
+        user=_user(payload.user_id, "user_id"),
+        team=_team(payload.team_id, "team_id"),
+        rights=payload.rights,
+        expires_at=payload.expires_at,
     )
     return _share_out(share)
 
@@ -236,8 +251,12 @@ def share_account(request: HttpRequest, account_id: int, payload: ShareIn) -> di
 @router.post("/accounts/{account_id}/unshare", response={204: None, **ERRORS})
 def unshare_account(request: HttpRequest, account_id: int, payload: UnshareIn) -> tuple[int, None]:
     account = account_get(request.user, account_id)
-    record_unshare(request.user, account, user=_user(payload.user_id, "user_id"),
-                   team=_team(payload.team_id, "team_id"))
+    record_unshare(
+        request.user,
+        account,
+        user=_user(payload.user_id, "user_id"),
+        team=_team(payload.team_id, "team_id"),
+    )
     return 204, None
 
 
@@ -258,12 +277,17 @@ def add_access_team_member(
     """Add a person to the account's access team (rights from the template)."""
     account = account_get(request.user, account_id)
     template = (
-        get_or_404(AccessTeamTemplate.objects.all(), payload.template_id, "template",
-                   "template_id")
-        if payload.template_id else None
+        get_or_404(AccessTeamTemplate.objects.all(), payload.template_id, "template", "template_id")
+        if payload.template_id
+        else None
     )
-    access_team_member_add(request.user, account, user=_user(payload.user_id, "user_id"),
-                           template=template, expires_at=payload.expires_at)
+    access_team_member_add(
+        request.user,
+        account,
+        user=_user(payload.user_id, "user_id"),
+        template=template,
+        expires_at=payload.expires_at,
+    )
     return 204, None
 
 
@@ -272,6 +296,7 @@ def remove_access_team_member(
     request: HttpRequest, account_id: int, user_id: int
 ) -> tuple[int, None]:
     account = account_get(request.user, account_id)
-    access_team_member_remove(request.user, account,
-                              user=get_or_404(User.objects.all(), user_id, "user"))
+    access_team_member_remove(
+        request.user, account, user=get_or_404(User.objects.all(), user_id, "user")
+    )
     return 204, None

@@ -48,8 +48,7 @@ class Account(SecurableModel):
         _("size segment"), max_length=20, choices=SizeSegment.choices, blank=True, default=""
     )
     region = models.CharField(_("region"), max_length=60, blank=True, default="")
-    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices,
-                            default=Tier.STANDARD)
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.STANDARD)
     annual_revenue = models.DecimalField(
         _("annual revenue"), max_digits=16, decimal_places=2, null=True, blank=True
     )

@@ -18,9 +18,24 @@ from trellis.org.models import Team, User
 from trellis.org.services import check_version
 
 ACCOUNT_FIELDS = (
-    "name", "industry", "size_segment", "region", "tier", "annual_revenue", "currency",
-    "employees", "website", "phone", "email", "street", "city", "state", "postal_code",
-    "country", "description", "external_id",
+    "name",
+    "industry",
+    "size_segment",
+    "region",
+    "tier",
+    "annual_revenue",
+    "currency",
+    "employees",
+    "website",
+    "phone",
+    "email",
+    "street",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "description",
+    "external_id",
 )
 
 
@@ -37,9 +52,7 @@ def _clean(fields: dict[str, Any], creating: bool) -> dict[str, Any]:
     if "tier" in out and out["tier"] not in Tier.values:
         raise InvalidInput.field("tier", f"must be one of {', '.join(Tier.values)}")
     if out.get("size_segment") and out["size_segment"] not in SizeSegment.values:
-        raise InvalidInput.field(
-            "size_segment", f"must be one of {', '.join(SizeSegment.values)}"
-        )
+        raise InvalidInput.field("size_segment", f"must be one of {', '.join(SizeSegment.values)}")
     if out.get("annual_revenue") not in (None, ""):
         try:
             value = Decimal(str(out["annual_revenue"]))
@@ -96,14 +109,20 @@ def account_create(
     """Create an account owned by the actor unless another owner is given (needs assign)."""
     if owner_user is None and owner_team is None:
         owner_user = actor
-    account = Account(**_clean(fields, creating=True), parent=parent,
-                      **owner_fields(owner_user, owner_team),
-                      created_by=actor, modified_by=actor)
+    account = Account(
+        **_clean(fields, creating=True),
+        parent=parent,
+        **owner_fields(owner_user, owner_team),
+        created_by=actor,
+        modified_by=actor,
+    )
     if not can(actor, "create", account):
         raise Forbidden("you may not create accounts")
     if owner_user != actor and not can(actor, "assign", account):
-        raise Forbidden("you may not create accounts owned by someone else",
-                        [("owner_user_id", "you lack assign rights for this owner")])
+        raise Forbidden(
+            "you may not create accounts owned by someone else",
+            [("owner_user_id", "you lack assign rights for this owner")],
+        )
     _check_parent(actor, None, parent)
     account.save()
     audit_record(actor, "create", account, changes=snapshot(account))
@@ -143,8 +162,15 @@ def account_delete(actor: User, *, account: Account) -> None:
     before = snapshot(account)
     pk = account.pk
     account.delete()
-    audit_record(actor, "delete", None, entity="account", object_id=pk,
-                 object_repr=before["name"], changes=before)
+    audit_record(
+        actor,
+        "delete",
+        None,
+        entity="account",
+        object_id=pk,
+        object_repr=before["name"],
+        changes=before,
+    )
 
 
 @transaction.atomic
@@ -162,6 +188,7 @@ def account_assign(
     if cascade:
         for child in Account.objects.filter(parent=account).order_by("pk"):
             if can(actor, "assign", child):
-                record_assign(actor, child, owner_user=owner_user, owner_team=owner_team,
-                              check=False)
+                record_assign(
+                    actor, child, owner_user=owner_user, owner_team=owner_team, check=False
+                )
     return account

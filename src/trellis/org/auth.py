@@ -29,8 +29,10 @@ def _client_address(request: HttpRequest | None) -> str:
 def _throttle_keys(request: HttpRequest | None, username: str) -> list[tuple[str, int]]:
     """(key, limit) pairs: one per username, and a looser one per client address."""
     limit = settings.LOGIN_FAILURE_LIMIT
-    return [(f"user:{username.strip().lower()}", limit),
-            (f"addr:{_client_address(request)}", limit * 5)]
+    return [
+        (f"user:{username.strip().lower()}", limit),
+        (f"addr:{_client_address(request)}", limit * 5),
+    ]
 
 
 def _window_start() -> dt.datetime:
@@ -113,8 +115,9 @@ def token_revoke(actor: User, *, token: ApiToken) -> None:
     if token.user_id != actor.pk:
         raise InvalidInput.field("token", "you may revoke only your own tokens here")
     ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
-    audit_record(actor, "token_revoke", actor, entity="user",
-                 changes={"token": [token.prefix, None]})
+    audit_record(
+        actor, "token_revoke", actor, entity="user", changes={"token": [token.prefix, None]}
+    )
 
 
 @transaction.atomic

@@ -84,10 +84,22 @@ def _all(depth: str) -> dict[str, str]:
     return dict.fromkeys(ACTIONS, depth)
 
 
-_REP = {"create": "own", "read": "unit", "write": "own", "delete": "own", "assign": "own",
-        "share": "own"}
-_MANAGER = {"create": "subtree", "read": "subtree", "write": "subtree", "delete": "unit",
-            "assign": "subtree", "share": "subtree"}
+_REP = {
+    "create": "own",
+    "read": "unit",
+    "write": "own",
+    "delete": "own",
+    "assign": "own",
+    "share": "own",
+}
+_MANAGER = {
+    "create": "subtree",
+    "read": "subtree",
+    "write": "subtree",
+    "delete": "unit",
+    "assign": "subtree",
+    "share": "subtree",
+}
 _READ_ORG = {"read": "org"}
 _CATALOG_READ = {"read": "org"}
 
@@ -102,66 +114,112 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, dict, dict]] = {
     "Executive": (
         "Reads everything in the organization and all reports; changes only own records.",
         False,
-        _matrix({"create": "own", "read": "org", "write": "own", "delete": "own",
-                 "assign": "own", "share": "own"}),
+        _matrix(
+            {
+                "create": "own",
+                "read": "org",
+                "write": "own",
+                "delete": "own",
+                "assign": "own",
+                "share": "own",
+            }
+        ),
         {"view_reports": "org", "export": "org"},
     ),
     "Sales Manager": (
         "Runs a sales unit: reads, writes and assigns sales records across the unit subtree.",
         False,
-        _matrix(_MANAGER, case={"read": "subtree"}, product=_CATALOG_READ,
-                campaign={"create": "subtree", "read": "subtree", "write": "subtree"}),
-        {"view_reports": "subtree", "export": "subtree", "import": "subtree",
-         "manage_routing": "subtree"},
+        _matrix(
+            _MANAGER,
+            case={"read": "subtree"},
+            product=_CATALOG_READ,
+            campaign={"create": "subtree", "read": "subtree", "write": "subtree"},
+        ),
+        {
+            "view_reports": "subtree",
+            "export": "subtree",
+            "import": "subtree",
+            "manage_routing": "subtree",
+        },
     ),
     "Sales Representative": (
         "Works own accounts, contacts, leads and opportunities; reads the unit's customers.",
         False,
-        _matrix(_REP, case={"create": "own", "read": "unit"}, product=_CATALOG_READ,
-                campaign={"read": "unit"}),
+        _matrix(
+            _REP,
+            case={"create": "own", "read": "unit"},
+            product=_CATALOG_READ,
+            campaign={"read": "unit"},
+        ),
         {"view_reports": "own"},
     ),
     "Customer Service Representative": (
         "Handles own cases and activities; reads the unit's customers.",
         False,
-        _matrix({"read": "unit"},
-                case=_REP, activity=_REP,
-                contact={"create": "own", "read": "unit", "write": "own"},
-                product=_CATALOG_READ),
+        _matrix(
+            {"read": "unit"},
+            case=_REP,
+            activity=_REP,
+            contact={"create": "own", "read": "unit", "write": "own"},
+            product=_CATALOG_READ,
+        ),
         {"view_reports": "own"},
     ),
     "Service Manager": (
         "Runs a service unit: cases and activities across the unit subtree.",
         False,
-        _matrix({"read": "subtree"}, case=_MANAGER, activity=_MANAGER,
-                contact={"create": "subtree", "read": "subtree", "write": "subtree"},
-                product=_CATALOG_READ),
+        _matrix(
+            {"read": "subtree"},
+            case=_MANAGER,
+            activity=_MANAGER,
+            contact={"create": "subtree", "read": "subtree", "write": "subtree"},
+            product=_CATALOG_READ,
+        ),
         {"view_reports": "subtree", "export": "subtree", "manage_routing": "subtree"},
     ),
     "Team Leader": (
         "Leads a team inside one unit: reads, writes and assigns the unit's records.",
         False,
-        _matrix({"create": "own", "read": "unit", "write": "unit", "delete": "own",
-                 "assign": "unit", "share": "unit"}, product=_CATALOG_READ),
+        _matrix(
+            {
+                "create": "own",
+                "read": "unit",
+                "write": "unit",
+                "delete": "own",
+                "assign": "unit",
+                "share": "unit",
+            },
+            product=_CATALOG_READ,
+        ),
         {"view_reports": "unit", "export": "unit"},
     ),
     "Marketing Specialist": (
         "Runs campaigns and works leads in the unit; reads accounts and contacts.",
         False,
-        _matrix({"read": "unit"},
-                campaign={"create": "own", "read": "subtree", "write": "own", "delete": "own",
-                          "assign": "own", "share": "own"},
-                lead={"create": "own", "read": "unit", "write": "own", "assign": "own",
-                      "share": "own"},
-                activity=_REP, product=_CATALOG_READ),
+        _matrix(
+            {"read": "unit"},
+            campaign={
+                "create": "own",
+                "read": "subtree",
+                "write": "own",
+                "delete": "own",
+                "assign": "own",
+                "share": "own",
+            },
+            lead={"create": "own", "read": "unit", "write": "own", "assign": "own", "share": "own"},
+            activity=_REP,
+            product=_CATALOG_READ,
+        ),
         {"view_reports": "unit", "export": "unit", "import": "unit"},
     ),
     "Product Manager": (
         "Owns the product catalog; reads cases and opportunities across the organization.",
         False,
-        _matrix({"read": "org"},
-                product={"create": "org", "read": "org", "write": "org", "delete": "org"},
-                activity=_REP),
+        _matrix(
+            {"read": "org"},
+            product={"create": "org", "read": "org", "write": "org", "delete": "org"},
+            activity=_REP,
+        ),
         {"view_reports": "org", "export": "org"},
     ),
     "Data Analyst": (
@@ -173,22 +231,26 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, dict, dict]] = {
     "Back Office": (
         "Supports the front office: reads the unit's customers, works own cases and tasks.",
         False,
-        _matrix({"read": "unit"},
-                case={"create": "own", "read": "unit", "write": "own"},
-                activity=_REP,
-                account={"read": "unit", "write": "own"},
-                product=_CATALOG_READ),
+        _matrix(
+            {"read": "unit"},
+            case={"create": "own", "read": "unit", "write": "own"},
+            activity=_REP,
+            account={"read": "unit", "write": "own"},
+            product=_CATALOG_READ,
+        ),
         {},
     ),
     "Partner": (
         "External distributor or agent: only what they own or what is shared with them.",
         False,
-        _matrix({},
-                account={"create": "own", "read": "own", "write": "own"},
-                contact={"create": "own", "read": "own", "write": "own"},
-                lead={"create": "own", "read": "own", "write": "own"},
-                opportunity={"create": "own", "read": "own", "write": "own"},
-                activity={"create": "own", "read": "own", "write": "own"}),
+        _matrix(
+            {},
+            account={"create": "own", "read": "own", "write": "own"},
+            contact={"create": "own", "read": "own", "write": "own"},
+            lead={"create": "own", "read": "own", "write": "own"},
+            opportunity={"create": "own", "read": "own", "write": "own"},
+            activity={"create": "own", "read": "own", "write": "own"},
+        ),
         {},
     ),
 }

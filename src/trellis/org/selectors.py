@@ -38,8 +38,8 @@ def privilege_grants(user: User, privilege: str) -> list[PrivilegeGrant]:
         if depth > NONE:
             grants.append(PrivilegeGrant(min(depth, cap), user.unit_id, unit_path, role.name))
     team_ids = active_memberships(user).filter(team__kind=TeamKind.OWNER).values("team_id")
-    for team in Team.objects.filter(pk__in=team_ids).select_related("unit").prefetch_related(
-        "roles"
+    for team in (
+        Team.objects.filter(pk__in=team_ids).select_related("unit").prefetch_related("roles")
     ):
         for role in team.roles.all():
             depth = ORG if role.full_access else DEPTHS.get(role.privileges.get(privilege, "none"))

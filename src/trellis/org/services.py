@@ -104,9 +104,11 @@ def unit_update(
     before = snapshot(unit)
     if name is not None:
         name = _require_name(name)
-        if BusinessUnit.objects.filter(parent_id=unit.parent_id, name=name).exclude(
-            pk=unit.pk
-        ).exists():
+        if (
+            BusinessUnit.objects.filter(parent_id=unit.parent_id, name=name)
+            .exclude(pk=unit.pk)
+            .exists()
+        ):
             raise Conflict.field("name", f"a unit named {name!r} already exists there")
         unit.name = name
     if description is not None:
@@ -162,21 +164,47 @@ def unit_delete(actor: User, *, unit: BusinessUnit) -> None:
             f"unit {unit.name!r} still owns {len(exc.protected_objects)} record(s); "
             "reassign them first"
         ) from None
-    audit_record(actor, "delete", None, entity="unit", object_id=pk, object_repr=before["name"],
-                 changes=before)
+    audit_record(
+        actor,
+        "delete",
+        None,
+        entity="unit",
+        object_id=pk,
+        object_repr=before["name"],
+        changes=before,
+    )
 
 
 # Users ------------------------------------------------------------------------------------
 
 USER_FIELDS = (
-    "email", "first_name", "last_name", "title", "phone", "job_class", "user_type", "capacity",
-    "languages", "region", "is_out_of_office", "ui_language", "is_active",
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "phone",
+    "job_class",
+    "user_type",
+    "capacity",
+    "languages",
+    "region",
+    "is_out_of_office",
+    "ui_language",
+    "is_active",
 )
 
 
 # What people may change about themselves without manage_org.
-SELF_FIELDS = {"email", "first_name", "last_name", "title", "phone", "languages",
-               "is_out_of_office", "ui_language"}
+SELF_FIELDS = {
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "phone",
+    "languages",
+    "is_out_of_office",
+    "ui_language",
+}
 
 
 def _validate_user_fields(fields: Mapping[str, Any]) -> None:
@@ -194,8 +222,10 @@ def _set_password(user: User, password: str) -> None:
     try:
         validate_password(password, user)
     except DjangoValidationError as exc:
-        raise InvalidInput("password: " + " ".join(exc.messages),
-                           [("password", message) for message in exc.messages]) from None
+        raise InvalidInput(
+            "password: " + " ".join(exc.messages),
+            [("password", message) for message in exc.messages],
+        ) from None
     user.set_password(password)
 
 
@@ -304,8 +334,15 @@ def user_delete(actor: User, *, user: User) -> None:
             f"{user.username} still owns {len(exc.protected_objects)} record(s); reassign them "
             "or deactivate the user (is_active=false)"
         ) from None
-    audit_record(actor, "delete", None, entity="user", object_id=pk,
-                 object_repr=before["username"], changes=before)
+    audit_record(
+        actor,
+        "delete",
+        None,
+        entity="user",
+        object_id=pk,
+        object_repr=before["username"],
+        changes=before,
+    )
 
 
 def _may_grant(actor: User, role: SecurityRole) -> bool:
@@ -351,8 +388,7 @@ def user_set_skills(actor: User, *, user: User, skills: Mapping[str, int]) -> No
     for name, level in skills.items():
         skill, _ = Skill.objects.get_or_create(name=name.strip())
         UserSkill.objects.create(user=user, skill=skill, level=int(level))
-    audit_record(actor, "update", user, entity="user",
-                 changes={"skills": [before, dict(skills)]})
+    audit_record(actor, "update", user, entity="user", changes={"skills": [before, dict(skills)]})
 
 
 # Teams ------------------------------------------------------------------------------------
@@ -437,13 +473,24 @@ def team_delete(actor: User, *, team: Team) -> None:
             f"team {team.name!r} still owns {len(exc.protected_objects)} record(s); "
             "reassign them first"
         ) from None
-    audit_record(actor, "delete", None, entity="team", object_id=pk, object_repr=before["name"],
-                 changes=before)
+    audit_record(
+        actor,
+        "delete",
+        None,
+        entity="team",
+        object_id=pk,
+        object_repr=before["name"],
+        changes=before,
+    )
 
 
 @transaction.atomic
 def team_member_add(
-    actor: User, *, team: Team, user: User, expires_at: dt.datetime | None = None,
+    actor: User,
+    *,
+    team: Team,
+    user: User,
+    expires_at: dt.datetime | None = None,
     check: bool = True,
 ) -> TeamMembership:
     """Add `user` to `team`, optionally until `expires_at` (then access ends by itself).
@@ -457,9 +504,14 @@ def team_member_add(
         team=team, user=user, defaults={"expires_at": expires_at}
     )
     audit_record(
-        actor, "member_add", team, entity="team",
-        changes={"member": [None, user.username],
-                 "expires_at": [None, expires_at.isoformat() if expires_at else None]},
+        actor,
+        "member_add",
+        team,
+        entity="team",
+        changes={
+            "member": [None, user.username],
+            "expires_at": [None, expires_at.isoformat() if expires_at else None],
+        },
     )
     return membership
 
@@ -471,8 +523,9 @@ def team_member_remove(actor: User, *, team: Team, user: User, check: bool = Tru
     deleted, _ = TeamMembership.objects.filter(team=team, user=user).delete()
     if not deleted:
         raise NotFound.field("user_id", f"{user.username} is not a member of {team.name}")
-    audit_record(actor, "member_remove", team, entity="team",
-                 changes={"member": [user.username, None]})
+    audit_record(
+        actor, "member_remove", team, entity="team", changes={"member": [user.username, None]}
+    )
 
 
 @transaction.atomic
@@ -596,5 +649,12 @@ def role_delete(actor: User, *, role: SecurityRole) -> None:
     before = snapshot(role)
     pk = role.pk
     role.delete()
-    audit_record(actor, "delete", None, entity="role", object_id=pk, object_repr=before["name"],
-                 changes=before)
+    audit_record(
+        actor,
+        "delete",
+        None,
+        entity="role",
+        object_id=pk,
+        object_repr=before["name"],
+        changes=before,
+    )
