@@ -31,11 +31,18 @@ test: $(STAMP)
 test-pg: $(STAMP)
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest
 
+# Benchmarks use their own databases so the demo data is never touched.
+BENCH_SQLITE ?= sqlite:///$(CURDIR)/data/bench.sqlite3
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432/trellis_bench
+
 bench: $(STAMP)
-	$(BIN)/trellis bench access $(BENCH_ARGS)
+	DATABASE_URL=$(BENCH_SQLITE) $(BIN)/trellis migrate --verbosity 0
+	DATABASE_URL=$(BENCH_SQLITE) $(BIN)/trellis bench access $(BENCH_ARGS)
 
 bench-pg: $(STAMP)
-	DATABASE_URL=$(PG_URL) $(BIN)/trellis bench access $(BENCH_ARGS)
+	-createdb -h 127.0.0.1 -U postgres trellis_bench 2>/dev/null
+	DATABASE_URL=$(BENCH_PG) $(BIN)/trellis migrate --verbosity 0
+	DATABASE_URL=$(BENCH_PG) $(BIN)/trellis bench access $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -79,3 +79,16 @@ class ApiClient:
 @pytest.fixture
 def api():
     return ApiClient
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """Give each test run on PostgreSQL its own database, so concurrent runs do not collide."""
+    import os
+
+    from django.conf import settings as django_settings
+
+    db = django_settings.DATABASES["default"]
+    if db["ENGINE"].endswith("postgresql"):
+        db.setdefault("TEST", {})
+        db["TEST"]["NAME"] = f"test_trellis_{os.getpid()}"
