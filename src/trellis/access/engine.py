@@ -238,11 +238,17 @@ def _depth_q(depth: int, own: Q, unit_id: int | None, unit_path: str) -> Q | Non
     return None
 
 
-def _record_level_parts(scope: Scope, model: Any, action: str) -> list[Q]:
-    """Rules 3 and 4 as SQL: shares (to the user or a team they are in) and hierarchy."""
+def _record_level_parts(
+    scope: Scope, model: Any, action: str, record_id: int | None = None
+) -> list[Q]:
+    """Rules 3 and 4 as SQL: shares (to the user or a team they are in) and hierarchy.
+
+    With `record_id` (from `can`) the share lookup goes through the record's own index."""
     principal = Q(user_id=scope.user_id)
     if scope.team_ids:
         principal |= Q(team_id__in=scope.team_ids)
+    if record_id is not None:
+        principal &= Q(record_id=record_id)
     shares = (
         Share.objects.filter(principal, record_type=ContentType.objects.get_for_model(model))
         .filter(**{f"can_{action}": True})
@@ -454,7 +460,7 @@ def can(user: Any, action: str, record: SecurableModel) -> bool:
     scope = scope_for(user)
     if scope is None or action == "create" or record.pk is None:
         return False
-    parts = _record_level_parts(scope, type(record), action)
+    parts = _record_level_parts(scope, type(record), action, record.pk)
     condition = parts[0]
     for part in parts[1:]:
         condition |= part
