@@ -71,11 +71,11 @@ def validate_matrix(permissions: Mapping, privileges: Mapping) -> list[tuple[str
 
 
 def _matrix(default: Mapping[str, str], **per_entity: Mapping[str, str]) -> dict:
-    """Build a permissions matrix: `default` for every entity, overridden per entity."""
+    """Build a permissions matrix: `default` for every entity not named; a named entity
+    gets exactly its own row (actions it leaves out are "none")."""
     out = {}
     for entity in ENTITIES:
-        row = dict(default)
-        row.update(per_entity.get(entity, {}))
+        row = per_entity.get(entity, default)
         out[entity] = {action: row.get(action, "none") for action in ACTIONS}
     return out
 
