@@ -5,19 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
-from trellis.api.common import ErrorOut
+from trellis.api.common import ErrorOut, Input
 from trellis.core.errors import Forbidden, InvalidInput
 from trellis.org.auth import sign_in, token_issue, token_revoke
 
 router = Router(tags=["auth"])
 
 
-class TokenIn(Schema):
-    username: str
-    password: str
-    name: str = ""
+class TokenIn(Input):
+    username: str = Field(max_length=150)
+    password: str = Field(max_length=4096)
+    name: str = Field("", max_length=80)
 
 
 class TokenOut(Schema):
@@ -26,7 +26,9 @@ class TokenOut(Schema):
 
 
 @router.post(
-    "/token", auth=None, response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 429: ErrorOut}
+    "/token",
+    auth=None,
+    response={200: TokenOut, 400: ErrorOut, 401: ErrorOut, 422: ErrorOut, 429: ErrorOut},
 )
 def create_token(request: HttpRequest, payload: TokenIn) -> dict:
     """Sign in; answers 401 for wrong credentials and 429 after repeated failures."""

@@ -7,16 +7,53 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Schema
+from pydantic import AfterValidator, Field, field_validator
 
 from trellis.core.errors import InvalidInput, NotFound
 
 T = TypeVar("T")
+
+# Ids are positive 64-bit integers; larger numbers cannot name a row (and would overflow
+# the database driver), so they are refused with the field named.
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+# An ISO 8601 date-time; one without an offset is read in the server's time zone.
+DateTime = Annotated[dt.datetime, AfterValidator(_aware)]
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    return False
+
+
+class Input(Schema):
+    """Base of request schemas (bodies and query strings). PostgreSQL cannot store or
+    compare text with NUL characters, so they are refused here with the field named."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _refuse_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise ValueError("must not contain NUL characters")
+        return value
 
 
 class ErrorItem(Schema):
@@ -35,28 +72,28 @@ class Page(Schema, Generic[T]):
     count: int | None = None
 
 
-class ShareIn(Schema):
-    user_id: int | None = None
-    team_id: int | None = None
+class ShareIn(Input):
+    user_id: Id | None = None
+    team_id: Id | None = None
     rights: list[str] = ["read"]
-    expires_at: dt.datetime | None = None
+    expires_at: DateTime | None = None
 
 
-class UnshareIn(Schema):
-    user_id: int | None = None
-    team_id: int | None = None
+class UnshareIn(Input):
+    user_id: Id | None = None
+    team_id: Id | None = None
 
 
-class AssignIn(Schema):
-    owner_user_id: int | None = None
-    owner_team_id: int | None = None
+class AssignIn(Input):
+    owner_user_id: Id | None = None
+    owner_team_id: Id | None = None
     cascade: bool = False
 
 
-class AccessMemberIn(Schema):
-    user_id: int
-    template_id: int | None = None
-    expires_at: dt.datetime | None = None
+class AccessMemberIn(Input):
+    user_id: Id
+    template_id: Id | None = None
+    expires_at: DateTime | None = None
 
 
 class GrantOut(Schema):
@@ -107,9 +144,14 @@ def _decode(cursor: str, field: models.Field) -> tuple[Any, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return field.to_python(value), int(pk)
+        value, pk = field.to_python(value), int(pk)
     except Exception:
-        raise InvalidInput.field("cursor", "not a cursor this list gave out") from None
+        value, pk = None, 0
+    # A forged cursor must not reach the query: None cannot be compared, ids must fit the
+    # column and PostgreSQL refuses text with NUL characters.
+    if value is None or not 0 < pk <= MAX_ID or _has_nul(value):
+        raise InvalidInput.field("cursor", "not a cursor this list gave out")
+    return value, pk
 
 
 def paginate(
@@ -173,7 +215,7 @@ def get_or_404(
     With `field`, the error names the request field that carried the id."""
     if callable(qs):
         qs = qs()
-    obj = qs.filter(pk=pk).first() if pk is not None and 0 < pk < 2**63 else None
+    obj = qs.filter(pk=pk).first() if pk is not None and 0 < pk <= MAX_ID else None
     if obj is None:
         message = f"{label} {pk} not found"
         if field:

@@ -10,11 +10,12 @@ from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
 
-from trellis.core.errors import TrellisError
+from trellis.core.errors import NotFound, TrellisError
 from trellis.org.auth import token_user
 
 
@@ -31,6 +32,17 @@ class TokenAuth(HttpBearer):
 
 class ActiveSessionAuth(SessionAuth):
     """The browser session; deactivated users are already logged out by Django's backend."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        # Without a signed-in session there is nothing for CSRF to protect; checking it
+        # anyway would answer a missing or bad bearer token with 403 instead of 401.
+        if not request.user.is_authenticated:
+            return None
+        if not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
+            raise HttpError(
+                403, "CSRF check failed: send the csrftoken cookie's value as X-CSRFToken"
+            )
+        return request.COOKIES.get(self.param_name)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
@@ -55,7 +67,11 @@ def _error(
 
 @api.exception_handler(TrellisError)
 def _trellis_error(request: HttpRequest, exc: TrellisError) -> HttpResponse:
-    return _error(request, exc.status, exc.detail, exc.errors)
+    response = _error(request, exc.status, exc.detail, exc.errors)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -74,7 +90,9 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 
 @api.exception_handler(AuthenticationError)
 def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    return _error(request, 401, "authentication required: send Authorization: Bearer <token>")
+    response = _error(request, 401, "authentication required: send Authorization: Bearer <token>")
+    response["WWW-Authenticate"] = 'Bearer realm="trellis"'
+    return response
 
 
 @api.exception_handler(HttpError)
@@ -102,4 +120,17 @@ def _mount() -> None:
     api.add_router("/", customers_router)
 
 
+_fallback = Router()
+
+
+@_fallback.api_operation(
+    ["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", auth=None, include_in_schema=False
+)
+def _no_such_endpoint(request: HttpRequest, rest: str) -> HttpResponse:
+    """Unknown API paths answer in the API's error shape, not with the web 404 page."""
+    raise NotFound(f"there is no API endpoint at /api/v1/{rest}")
+
+
 _mount()
+# Added after every other router: it answers the paths none of them claimed.
+api.add_router("/", _fallback)

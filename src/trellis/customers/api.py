@@ -10,6 +10,7 @@ from typing import Literal
 from django.contrib.contenttypes.models import ContentType
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
+from pydantic import field_validator
 
 from trellis.access.models import Share
 from trellis.access.selectors import access_rows
@@ -24,6 +25,8 @@ from trellis.api.common import (
     AccessOut,
     AssignIn,
     ErrorOut,
+    Id,
+    Input,
     Page,
     ShareIn,
     ShareOut,
@@ -82,9 +85,9 @@ class AccountOut(Schema):
     version: int
 
 
-class AccountIn(Schema):
+class AccountIn(Input):
     name: str
-    parent_id: int | None = None
+    parent_id: Id | None = None
     industry: str = ""
     size_segment: str = ""
     region: str = ""
@@ -102,13 +105,34 @@ class AccountIn(Schema):
     country: str = ""
     description: str = ""
     external_id: str = ""
-    owner_user_id: int | None = None
-    owner_team_id: int | None = None
+    owner_user_id: Id | None = None
+    owner_team_id: Id | None = None
 
 
-class AccountPatch(Schema):
+# Text fields a PATCH may clear with null (the columns keep "" for "none").
+CLEARABLE = (
+    "industry",
+    "size_segment",
+    "region",
+    "website",
+    "phone",
+    "email",
+    "street",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "description",
+    "external_id",
+)
+
+
+class AccountPatch(Input):
+    """Only the fields sent change. null clears a text field; name, tier and currency
+    cannot be cleared."""
+
     name: str | None = None
-    parent_id: int | None = None
+    parent_id: Id | None = None
     industry: str | None = None
     size_segment: str | None = None
     region: str | None = None
@@ -127,23 +151,28 @@ class AccountPatch(Schema):
     description: str | None = None
     external_id: str | None = None
 
+    @field_validator(*CLEARABLE)
+    @classmethod
+    def _null_clears(cls, value: str | None) -> str:
+        return value or ""
 
-class AccountFilters(Schema):
+
+class AccountFilters(Input):
     limit: int = 50
     cursor: str | None = None
     order: str = "-modified_at"
     count: bool = False
     q: str = ""
     industry: str | None = None
-    size_segment: str | None = None
+    size_segment: Literal["small", "medium", "large", "enterprise"] | None = None
     region: str | None = None
-    tier: str | None = None
+    tier: Literal["key", "standard"] | None = None
     country: str | None = None
     city: str | None = None
-    owner_user_id: int | None = None
-    owner_team_id: int | None = None
-    owning_unit_id: int | None = None
-    parent_id: int | None = None
+    owner_user_id: Id | None = None
+    owner_team_id: Id | None = None
+    owning_unit_id: Id | None = None
+    parent_id: Id | None = None
 
 
 def _user(pk: int | None, field: str) -> User | None:
@@ -198,9 +227,6 @@ def update_account(request: HttpRequest, account_id: int, payload: AccountPatch)
     extra = {}
     if "parent_id" in data:
         extra["parent"] = _parent(request, data.pop("parent_id"))
-    for key in ("name", "tier", "currency"):
-        if key in data and data[key] is None:
-            data.pop(key)
     return services.account_update(
         request.user, account=account, version=if_match(request), **data, **extra
     )

@@ -17,6 +17,9 @@ from trellis.customers.models import Account, SizeSegment, Tier, segment_for
 from trellis.org.models import Team, User
 from trellis.org.services import check_version
 
+# The largest value the employees column holds on every supported database.
+MAX_EMPLOYEES = 2_147_483_647
+
 ACCOUNT_FIELDS = (
     "name",
     "industry",
@@ -73,9 +76,15 @@ def _clean(fields: dict[str, Any], creating: bool) -> dict[str, Any]:
         if country and (len(country) != 2 or not country.isalpha()):
             raise InvalidInput.field("country", "must be a two-letter ISO 3166 code")
         out["country"] = country
+    for key, value in out.items():
+        limit = getattr(Account._meta.get_field(key), "max_length", None)
+        if limit and isinstance(value, str) and len(value) > limit:
+            raise InvalidInput.field(key, f"must be at most {limit} characters")
     if out.get("employees") is not None:
         if int(out["employees"]) < 0:
             raise InvalidInput.field("employees", "must be zero or more")
+        if int(out["employees"]) > MAX_EMPLOYEES:
+            raise InvalidInput.field("employees", f"must be at most {MAX_EMPLOYEES}")
         if not out.get("size_segment"):
             out["size_segment"] = segment_for(int(out["employees"]))
     return out

@@ -29,9 +29,10 @@ def _client_address(request: HttpRequest | None) -> str:
 def _throttle_keys(request: HttpRequest | None, username: str) -> list[tuple[str, int]]:
     """(key, limit) pairs: one per username, and a looser one per client address."""
     limit = settings.LOGIN_FAILURE_LIMIT
+    # Cut to fit LoginThrottle.key: no stored username is longer than 150 characters.
     return [
-        (f"user:{username.strip().lower()}", limit),
-        (f"addr:{_client_address(request)}", limit * 5),
+        (f"user:{username.strip().lower()[:150]}", limit),
+        (f"addr:{_client_address(request)[:150]}", limit * 5),
     ]
 
 
@@ -45,7 +46,9 @@ def check_throttle(request: HttpRequest | None, username: str) -> None:
         row = LoginThrottle.objects.filter(key=key, window_start__gt=_window_start()).first()
         if row is not None and row.failures >= limit:
             wait = int((row.window_start - _window_start()).total_seconds()) + 1
-            raise Throttled(f"too many failed sign-in attempts; try again in {wait} seconds")
+            error = Throttled(f"too many failed sign-in attempts; try again in {wait} seconds")
+            error.retry_after = wait  # the API sends it as the Retry-After header
+            raise error
 
 
 def _record_failure(request: HttpRequest | None, username: str) -> None:
@@ -66,6 +69,8 @@ def sign_in(request: HttpRequest | None, username: str, password: str) -> User |
 
     Deactivated users never authenticate (Django's ModelBackend refuses them)."""
     username = username or ""
+    if "\x00" in username:  # PostgreSQL cannot compare text holding NUL
+        raise InvalidInput.field("username", "must not contain NUL characters")
     check_throttle(request, username)
     user = authenticate(request, username=username, password=password or "")
     if user is None:

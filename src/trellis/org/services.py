@@ -18,6 +18,7 @@ from trellis.audit.services import audit_record
 from trellis.core.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleVersion
 from trellis.core.fields import diff, snapshot
 from trellis.org import closure, signals
+from trellis.org.auth import tokens_revoke_all
 from trellis.org.models import (
     BusinessUnit,
     JobClass,
@@ -308,6 +309,8 @@ def user_update(
     user.save()
     if reports_to is not ... and before["reports_to_id"] != user.reports_to_id:
         closure.rebuild_for(user)
+    if before["is_active"] and not user.is_active:
+        tokens_revoke_all(actor, user=user)
     if user.unit_id != old_unit_id:
         signals.user_unit_changed.send(
             User, user=user, old_unit_id=old_unit_id, new_unit_id=user.unit_id
@@ -326,6 +329,7 @@ def user_delete(actor: User, *, user: User) -> None:
         raise Conflict("you cannot delete yourself")
     before = snapshot(user)
     pk = user.pk
+    reports = list(user.direct_reports.all())
     try:
         with transaction.atomic():
             user.delete()
@@ -334,6 +338,10 @@ def user_delete(actor: User, *, user: User) -> None:
             f"{user.username} still owns {len(exc.protected_objects)} record(s); reassign them "
             "or deactivate the user (is_active=false)"
         ) from None
+    # Their reports now report to no one: their closure rows to the chain above must go too.
+    for report in reports:
+        report.reports_to_id = None
+        closure.rebuild_for(report)
     audit_record(
         actor,
         "delete",
