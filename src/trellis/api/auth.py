@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from trellis.api.common import ErrorOut, Input
 from trellis.core.errors import Forbidden, InvalidInput
@@ -34,13 +34,13 @@ def create_token(request: HttpRequest, payload: TokenIn) -> dict:
     """Sign in; answers 401 for wrong credentials and 429 after repeated failures."""
     user = sign_in(request, payload.username, payload.password)
     if user is None:
-        return 401, {"detail": "wrong username or password", "errors": []}
+        return Status(401, {"detail": "wrong username or password", "errors": []})
     raw, token = token_issue(user, name=payload.name)
     return {"token": raw, "expires_at": token.expires_at}
 
 
 @router.delete("/token", response={204: None, 400: ErrorOut, 401: ErrorOut})
-def revoke_token(request: HttpRequest) -> tuple[int, None]:
+def revoke_token(request: HttpRequest) -> Status:
     """Revoke the bearer token this request was made with."""
     token = getattr(request, "api_token", None)
     if token is None:
@@ -48,4 +48,4 @@ def revoke_token(request: HttpRequest) -> tuple[int, None]:
     if token.user_id != request.user.pk:
         raise Forbidden("not your token")
     token_revoke(request.user, token=token)
-    return 204, None
+    return Status(204, None)

@@ -9,7 +9,7 @@ from typing import Literal
 
 from django.contrib.contenttypes.models import ContentType
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import field_validator
 
 from trellis.access.models import Share
@@ -203,7 +203,7 @@ def list_accounts(request: HttpRequest, filters: Query[AccountFilters]) -> dict:
 
 
 @router.post("/accounts", response={201: AccountOut, **ERRORS})
-def create_account(request: HttpRequest, payload: AccountIn) -> tuple[int, Account]:
+def create_account(request: HttpRequest, payload: AccountIn) -> Status:
     data = payload.dict()
     owner_user = _user(data.pop("owner_user_id"), "owner_user_id")
     owner_team = _team(data.pop("owner_team_id"), "owner_team_id")
@@ -211,7 +211,7 @@ def create_account(request: HttpRequest, payload: AccountIn) -> tuple[int, Accou
     account = services.account_create(
         request.user, owner_user=owner_user, owner_team=owner_team, parent=parent, **data
     )
-    return 201, account
+    return Status(201, account)
 
 
 @router.get("/accounts/{account_id}", response={200: AccountOut, **ERRORS})
@@ -233,9 +233,9 @@ def update_account(request: HttpRequest, account_id: int, payload: AccountPatch)
 
 
 @router.delete("/accounts/{account_id}", response={204: None, **ERRORS})
-def delete_account(request: HttpRequest, account_id: int) -> tuple[int, None]:
+def delete_account(request: HttpRequest, account_id: int) -> Status:
     services.account_delete(request.user, account=account_get(request.user, account_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/accounts/{account_id}/assign", response={200: AccountOut, **ERRORS})
@@ -275,7 +275,7 @@ def share_account(request: HttpRequest, account_id: int, payload: ShareIn) -> di
 
 
 @router.post("/accounts/{account_id}/unshare", response={204: None, **ERRORS})
-def unshare_account(request: HttpRequest, account_id: int, payload: UnshareIn) -> tuple[int, None]:
+def unshare_account(request: HttpRequest, account_id: int, payload: UnshareIn) -> Status:
     account = account_get(request.user, account_id)
     record_unshare(
         request.user,
@@ -283,7 +283,7 @@ def unshare_account(request: HttpRequest, account_id: int, payload: UnshareIn) -
         user=_user(payload.user_id, "user_id"),
         team=_team(payload.team_id, "team_id"),
     )
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/accounts/{account_id}/access", response={200: AccessOut, **ERRORS})
@@ -299,7 +299,7 @@ def account_access(request: HttpRequest, account_id: int) -> dict:
 @router.post("/accounts/{account_id}/access-team", response={204: None, **ERRORS})
 def add_access_team_member(
     request: HttpRequest, account_id: int, payload: AccessMemberIn
-) -> tuple[int, None]:
+) -> Status:
     """Add a person to the account's access team (rights from the template)."""
     account = account_get(request.user, account_id)
     template = (
@@ -314,15 +314,13 @@ def add_access_team_member(
         template=template,
         expires_at=payload.expires_at,
     )
-    return 204, None
+    return Status(204, None)
 
 
 @router.delete("/accounts/{account_id}/access-team/{user_id}", response={204: None, **ERRORS})
-def remove_access_team_member(
-    request: HttpRequest, account_id: int, user_id: int
-) -> tuple[int, None]:
+def remove_access_team_member(request: HttpRequest, account_id: int, user_id: int) -> Status:
     account = account_get(request.user, account_id)
     access_team_member_remove(
         request.user, account, user=get_or_404(User.objects.all(), user_id, "user")
     )
-    return 204, None
+    return Status(204, None)

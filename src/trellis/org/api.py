@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, StringConstraints
 
 from trellis.api.common import ErrorOut, Input, Page, get_or_404, if_match, paginate
@@ -198,13 +198,13 @@ def list_units(request: HttpRequest, filters: Query[UnitFilters]) -> dict:
 
 
 @router.post("/units", response={201: UnitOut, **ERRORS})
-def create_unit(request: HttpRequest, payload: UnitIn) -> tuple[int, BusinessUnit]:
+def create_unit(request: HttpRequest, payload: UnitIn) -> Status:
     _require_privilege(request, "manage_org")
     parent = _optional_unit(request, payload.parent_id, "parent_id")
     unit = services.unit_create(
         request.user, name=payload.name, parent=parent, description=payload.description
     )
-    return 201, unit
+    return Status(201, unit)
 
 
 @router.get("/units/{unit_id}", response={200: UnitOut, **ERRORS})
@@ -224,10 +224,10 @@ def update_unit(request: HttpRequest, unit_id: int, payload: UnitPatch) -> Busin
 
 
 @router.delete("/units/{unit_id}", response={204: None, **ERRORS})
-def delete_unit(request: HttpRequest, unit_id: int) -> tuple[int, None]:
+def delete_unit(request: HttpRequest, unit_id: int) -> Status:
     """Only an empty unit (no child units, users, teams or owned records) can go; else 409."""
     services.unit_delete(request.user, unit=_unit(request, unit_id))
-    return 204, None
+    return Status(204, None)
 
 
 # Users -----------------------------------------------------------------------------------
@@ -382,7 +382,7 @@ def list_users(request: HttpRequest, filters: Query[UserFilters]) -> dict:
 
 
 @router.post("/users", response={201: UserOut, **ERRORS})
-def create_user(request: HttpRequest, payload: UserIn) -> tuple[int, User]:
+def create_user(request: HttpRequest, payload: UserIn) -> Status:
     """Create a user; without a password they cannot sign in until one is set."""
     _require_privilege(request, "manage_org")
     data = payload.dict()
@@ -396,7 +396,7 @@ def create_user(request: HttpRequest, payload: UserIn) -> tuple[int, User]:
         )
         if skills:
             services.user_set_skills(request.user, user=user, skills=skills)
-    return 201, user
+    return Status(201, user)
 
 
 # Registered before /users/{user_id} so that "me" is not read as an id.
@@ -437,10 +437,10 @@ def update_user(request: HttpRequest, user_id: int, payload: UserPatch) -> User:
 
 
 @router.delete("/users/{user_id}", response={204: None, **ERRORS})
-def delete_user(request: HttpRequest, user_id: int) -> tuple[int, None]:
+def delete_user(request: HttpRequest, user_id: int) -> Status:
     """Delete a user who owns nothing (409 otherwise: deactivate them instead)."""
     services.user_delete(request.user, user=_user(request, user_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/users/{user_id}/grant", response={200: UserOut, **ERRORS})
@@ -549,7 +549,7 @@ def list_teams(request: HttpRequest, filters: Query[TeamFilters]) -> dict:
 
 
 @router.post("/teams", response={201: TeamOut, **ERRORS})
-def create_team(request: HttpRequest, payload: TeamIn) -> tuple[int, Team]:
+def create_team(request: HttpRequest, payload: TeamIn) -> Status:
     """Create an owner team (access teams belong to records and are made there)."""
     _require_privilege(request, "manage_org")
     unit = _unit(request, payload.unit_id, "unit_id")
@@ -562,7 +562,7 @@ def create_team(request: HttpRequest, payload: TeamIn) -> tuple[int, Team]:
         description=payload.description,
         roles=roles,
     )
-    return 201, team
+    return Status(201, team)
 
 
 @router.get("/teams/{team_id}", response={200: TeamOut, **ERRORS})
@@ -581,15 +581,13 @@ def update_team(request: HttpRequest, team_id: int, payload: TeamPatch) -> Team:
 
 
 @router.delete("/teams/{team_id}", response={204: None, **ERRORS})
-def delete_team(request: HttpRequest, team_id: int) -> tuple[int, None]:
+def delete_team(request: HttpRequest, team_id: int) -> Status:
     services.team_delete(request.user, team=_team(request, team_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/teams/{team_id}/members", response={201: MemberOut, **ERRORS})
-def add_team_member(
-    request: HttpRequest, team_id: int, payload: MemberIn
-) -> tuple[int, TeamMembership]:
+def add_team_member(request: HttpRequest, team_id: int, payload: MemberIn) -> Status:
     """Add a member (or change an existing member's expiry)."""
     team = _team(request, team_id)
     membership = services.team_member_add(
@@ -598,14 +596,14 @@ def add_team_member(
         user=_user(request, payload.user_id, "user_id"),
         expires_at=payload.expires_at,
     )
-    return 201, membership
+    return Status(201, membership)
 
 
 @router.delete("/teams/{team_id}/members/{user_id}", response={204: None, **ERRORS})
-def remove_team_member(request: HttpRequest, team_id: int, user_id: int) -> tuple[int, None]:
+def remove_team_member(request: HttpRequest, team_id: int, user_id: int) -> Status:
     team = _team(request, team_id)
     services.team_member_remove(request.user, team=team, user=_user(request, user_id, "user_id"))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/teams/{team_id}/grant", response={200: TeamOut, **ERRORS})
@@ -687,8 +685,8 @@ def list_roles(request: HttpRequest, filters: Query[RoleFilters]) -> dict:
 
 
 @router.post("/roles", response={201: RoleOut, **ERRORS})
-def create_role(request: HttpRequest, payload: RoleIn) -> tuple[int, SecurityRole]:
-    return 201, services.role_create(request.user, **payload.dict())
+def create_role(request: HttpRequest, payload: RoleIn) -> Status:
+    return Status(201, services.role_create(request.user, **payload.dict()))
 
 
 @router.get("/roles/{role_id}", response={200: RoleOut, **ERRORS})
@@ -706,14 +704,14 @@ def update_role(request: HttpRequest, role_id: int, payload: RolePatch) -> Secur
 
 
 @router.delete("/roles/{role_id}", response={204: None, **ERRORS})
-def delete_role(request: HttpRequest, role_id: int) -> tuple[int, None]:
+def delete_role(request: HttpRequest, role_id: int) -> Status:
     """Built-in roles and roles someone holds cannot be deleted (409)."""
     services.role_delete(request.user, role=_role(request, role_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/roles/{role_id}/copy", response={201: RoleOut, **ERRORS})
-def copy_role(request: HttpRequest, role_id: int, payload: RoleCopyIn) -> tuple[int, SecurityRole]:
+def copy_role(request: HttpRequest, role_id: int, payload: RoleCopyIn) -> Status:
     """A new, editable role with the same rights, e.g. to adapt a built-in one."""
     role = _role(request, role_id)
-    return 201, services.role_copy(request.user, role=role, name=payload.name)
+    return Status(201, services.role_copy(request.user, role=role, name=payload.name))
