@@ -373,6 +373,27 @@ def test_assign_with_cascade_carries_the_child_accounts(api, people, accounts, o
     assert child.owning_unit_id == org["shanghai"].pk
 
 
+def test_assign_with_cascade_carries_grandchildren_too(api, people, accounts):
+    child = factories.account(people.rep, name="Branch", parent=accounts.jakarta)
+    grandchild = factories.account(people.rep, name="Sub-branch", parent=child)
+    api(people.manager).post(
+        url(accounts.jakarta, "/assign"),
+        {"owner_user_id": people.shanghai_rep.pk, "cascade": True},
+    )
+    grandchild.refresh_from_db()
+    assert grandchild.owner_user_id == people.shanghai_rep.pk
+
+
+def test_cascade_leaves_children_the_actor_may_not_assign(api, people, accounts):
+    outside = factories.account(people.milan_rep, name="Milan branch", parent=accounts.jakarta)
+    api(people.manager).post(
+        url(accounts.jakarta, "/assign"),
+        {"owner_user_id": people.shanghai_rep.pk, "cascade": True},
+    )
+    outside.refresh_from_db()
+    assert outside.owner_user_id == people.milan_rep.pk
+
+
 def test_assign_without_cascade_leaves_the_child_accounts(api, people, accounts):
     child = factories.account(people.rep, name="Branch", parent=accounts.jakarta)
     api(people.manager).post(

@@ -176,3 +176,18 @@ def test_setting_skills_audits_before_and_after(org, admin):
     services.user_set_skills(admin, user=budi, skills={"Cement": 3})
     event = AuditEvent.objects.get(entity="user", object_id=budi.pk, action="update")
     assert event.changes == {"skills": [{}, {"Cement": 3}]}
+
+
+def test_an_administrator_cannot_deactivate_themselves(org, admin):
+    with pytest.raises(InvalidInput) as error:
+        services.user_update(admin, user=admin, is_active=False)
+    assert error.value.errors == [("is_active", "you cannot deactivate yourself")]
+
+
+def test_a_unique_name_race_answers_conflict_not_a_server_error(org, admin, monkeypatch):
+    # Simulate the other request winning between the name check and the insert.
+    monkeypatch.setattr(
+        services.BusinessUnit.objects, "filter", lambda *a, **k: BusinessUnit.objects.none()
+    )
+    with pytest.raises(Conflict):
+        services.unit_create(admin, name="Jakarta", parent=org["asia"])

@@ -128,9 +128,10 @@ def account_create(
     if not can(actor, "create", account):
         raise Forbidden("you may not create accounts")
     if owner_user != actor and not can(actor, "assign", account):
+        field = "owner_team_id" if owner_team is not None else "owner_user_id"
         raise Forbidden(
             "you may not create accounts owned by someone else",
-            [("owner_user_id", "you lack assign rights for this owner")],
+            [(field, "you lack assign rights for this owner")],
         )
     _check_parent(actor, None, parent)
     account.save()
@@ -191,13 +192,21 @@ def account_assign(
     owner_team: Team | None = None,
     cascade: bool = False,
 ) -> Account:
-    """Give the account a new owner. With `cascade`, child accounts the actor may assign
-    move with it (later entities hook into the same option)."""
+    """Give the account a new owner. With `cascade`, its child accounts, their children and
+    so on move with it, except those the actor may not assign (they keep their owner);
+    later entities hook into the same option."""
     record_assign(actor, account, owner_user=owner_user, owner_team=owner_team)
     if cascade:
-        for child in Account.objects.filter(parent=account).order_by("pk"):
-            if can(actor, "assign", child):
-                record_assign(
-                    actor, child, owner_user=owner_user, owner_team=owner_team, check=False
-                )
+        seen, level = {account.pk}, [account.pk]
+        while level:
+            children = list(
+                Account.objects.filter(parent_id__in=level).exclude(pk__in=seen).order_by("pk")
+            )
+            seen.update(child.pk for child in children)
+            level = [child.pk for child in children]
+            for child in children:
+                if can(actor, "assign", child):
+                    record_assign(
+                        actor, child, owner_user=owner_user, owner_team=owner_team, check=False
+                    )
     return account

@@ -4,7 +4,8 @@ transaction and appends an audit event."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -55,6 +56,16 @@ def _require_unit_admin(actor: User, unit: BusinessUnit | None) -> None:
         raise Forbidden("you may not manage this part of the organization (needs manage_org)")
 
 
+@contextmanager
+def _unique(field: str, message: str) -> Iterator[None]:
+    """Turn a unique-constraint race (two requests creating the same name) into a 409."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        raise Conflict.field(field, message) from None
+
+
 def _require_name(name: str | None, field: str = "name") -> str:
     name = (name or "").strip()
     if not name:
@@ -79,9 +90,13 @@ def unit_create(
         _require_unit_admin(actor, parent)
     if BusinessUnit.objects.filter(parent=parent, name=name).exists():
         raise Conflict.field("name", f"a unit named {name!r} already exists there")
-    unit = BusinessUnit.objects.create(
-        name=name, parent=parent, description=description, depth=parent.depth + 1 if parent else 0
-    )
+    with _unique("name", f"a unit named {name!r} already exists there"):
+        unit = BusinessUnit.objects.create(
+            name=name,
+            parent=parent,
+            description=description,
+            depth=parent.depth + 1 if parent else 0,
+        )
     unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
     unit.save(update_fields=["path"])
     audit_record(actor, "create", unit, entity="unit", changes=snapshot(unit))
@@ -257,7 +272,8 @@ def user_create(
         _set_password(user, password)
     else:
         user.set_unusable_password()
-    user.save()
+    with _unique("username", f"{username!r} is taken"):
+        user.save()
     closure.rebuild_for(user)
     audit_record(actor, "create", user, entity="user", changes=snapshot(user))
     for role in roles:
@@ -289,6 +305,8 @@ def user_update(
     if unknown:
         raise InvalidInput.field(sorted(unknown)[0], "unknown field")
     _validate_user_fields(fields)
+    if actor.pk == user.pk and fields.get("is_active") is False:
+        raise InvalidInput.field("is_active", "you cannot deactivate yourself")
     before = snapshot(user)
     for key, value in fields.items():
         setattr(user, key, value)
@@ -422,7 +440,8 @@ def team_create(
     _require_unit_admin(actor, unit)
     if Team.objects.filter(kind=TeamKind.OWNER, unit=unit, name=name).exists():
         raise Conflict.field("name", f"a team named {name!r} already exists in {unit.name}")
-    team = Team.objects.create(name=name, unit=unit, kind=kind, description=description)
+    with _unique("name", f"a team named {name!r} already exists in {unit.name}"):
+        team = Team.objects.create(name=name, unit=unit, kind=kind, description=description)
     audit_record(actor, "create", team, entity="team", changes=snapshot(team))
     for role in roles:
         team_grant_role(actor, team=team, role=role)
@@ -588,9 +607,10 @@ def role_create(
     _validated_matrix(permissions, privileges)
     if SecurityRole.objects.filter(name__iexact=name).exists():
         raise Conflict.field("name", f"a role named {name!r} exists")
-    role = SecurityRole.objects.create(
-        name=name, description=description, permissions=permissions, privileges=privileges
-    )
+    with _unique("name", f"a role named {name!r} exists"):
+        role = SecurityRole.objects.create(
+            name=name, description=description, permissions=permissions, privileges=privileges
+        )
     audit_record(actor, "create", role, entity="role", changes=snapshot(role))
     return role
 
