@@ -5,15 +5,40 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext_lazy as _
+
+
+def _section(view_name: str) -> str:
+    """The part of a url name that says which nav section it belongs to:
+    "web:account_detail" and "web:account_list" are both in "web:account"."""
+    return view_name.split("_", 1)[0]
+
+
+def _nav_items(user: Any) -> list[tuple[str, Any]]:
+    from trellis.org.selectors import has_privilege
+
+    items = [("web:home", _("Home")), ("web:account_list", _("Accounts"))]
+    if has_privilege(user, "manage_org"):
+        items.append(("web:admin_units", _("Organization")))
+    return items
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    """`nav_items`: (url name, label) pairs; `nav_current`: the url name of the current one.
+
+    Both are lazy, so fragments that show no navigation (htmx swaps) cost no queries."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
-    from trellis.org.selectors import has_privilege
+        return {"nav_items": [], "nav_current": None}
+    items = SimpleLazyObject(lambda: _nav_items(user))
+    match = getattr(request, "resolver_match", None)
+    view_name = match.view_name if match else ""
 
-    items = [("web:home", "Home"), ("web:account_list", "Accounts")]
-    if has_privilege(user, "manage_org"):
-        items.append(("web:admin_units", "Organization"))
-    return {"nav_items": items}
+    def current() -> str | None:
+        return next(
+            (name for name, _label in items if view_name and _section(name) == _section(view_name)),
+            None,
+        )
+
+    return {"nav_items": items, "nav_current": current}

@@ -1,8 +1,96 @@
+"""Shared pages: signing in and out, the start page, the organization overview."""
+
+from __future__ import annotations
+
+import math
+
+from django.conf import settings
+from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from trellis.core.errors import Throttled
+from trellis.org.auth import sign_in
+from trellis.org.selectors import has_privilege
+from trellis.web.forms import LoginForm
+from trellis.web.selectors import home_summary, managed_unit_tree
+
+
+def _next_url(request: HttpRequest) -> str:
+    """Where to go after signing in: a same-site `next`, else the start page."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+@sensitive_post_parameters("password")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Sign in through `sign_in`, which applies the failed-login throttle (429 when locked)."""
+    if request.user.is_authenticated:
+        return HttpResponseRedirect(_next_url(request))
+    form = LoginForm(request.POST or None)
+    status, retry_after = 200, None
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = sign_in(request, form.cleaned_data["username"], form.cleaned_data["password"])
+        except Throttled as exc:
+            user, status = None, 429
+            retry_after = getattr(exc, "retry_after", None)
+            minutes = max(1, math.ceil((retry_after or 60) / 60))
+            form.add_error(
+                None,
+                ngettext(
+                    "Too many failed sign-in attempts. Try again in %(minutes)d minute.",
+                    "Too many failed sign-in attempts. Try again in %(minutes)d minutes.",
+                    minutes,
+                )
+                % {"minutes": minutes},
+            )
+        else:
+            if user is not None:
+                login(request, user)
+                return HttpResponseRedirect(_next_url(request))
+            form.add_error(None, _("Wrong username or password."))
+    response = render(
+        request,
+        "web/login.html",
+        {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
+        status=status,
+    )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html", {})
+    return render(request, "web/home.html", {"summary": home_summary(request.user)})
+
+
+@login_required
+def admin_units(request: HttpRequest) -> HttpResponse:
+    """The business units the user manages (manage_org), with the people in each."""
+    if not has_privilege(request.user, "manage_org"):
+        raise PermissionDenied
+    return render(request, "web/admin_units.html", {"nodes": managed_unit_tree(request.user)})

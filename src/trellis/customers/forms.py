@@ -1,0 +1,243 @@
+"""Forms of the account pages. They parse and validate input; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from trellis.access.models import RIGHTS
+from trellis.customers import selectors
+from trellis.customers.models import Account, SizeSegment, Tier
+from trellis.org.models import Team, User
+from trellis.web.forms import RIGHT_LABELS, TrellisFormMixin
+
+# Ids are 64-bit; a larger number in a URL must be refused before it reaches the database.
+MAX_ID = 2**63 - 1
+# Sort keys shown in URLs -> the ordering they stand for.
+SORTS: dict[str, str] = {
+    "-modified": "-modified_at",
+    "modified": "modified_at",
+    "name": "name",
+    "-name": "-name",
+}
+SORT_CHOICES = [
+    ("-modified", _("Recently changed first")),
+    ("modified", _("Least recently changed first")),
+    ("name", _("Name, A to Z")),
+    ("-name", _("Name, Z to A")),
+]
+
+
+class SearchInput(forms.TextInput):
+    input_type = "search"
+
+
+class PhoneInput(forms.TextInput):
+    input_type = "tel"
+
+
+class AccountFilterForm(TrellisFormMixin, forms.Form):
+    """Search, filters and sort of the account list. Invalid values are ignored, so a
+    hand-edited URL shows the unfiltered list instead of an error."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=SearchInput(attrs={"placeholder": _("Name, city or email"), "autocomplete": "off"}),
+    )
+    tier = forms.ChoiceField(
+        label=_("Tier"),
+        required=False,
+        choices=[("", _("All tiers")), *Tier.choices],
+        widget=forms.Select(attrs={"class": "account-filter"}),
+    )
+    region = forms.CharField(label=_("Region"), required=False, max_length=60)
+    industry = forms.CharField(label=_("Industry"), required=False, max_length=80)
+    mine = forms.BooleanField(
+        label=_("Only accounts I own"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "account-filter"}),
+    )
+    parent = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=SORT_CHOICES,
+        widget=forms.Select(attrs={"class": "account-filter"}),
+    )
+
+    def __init__(self, data: Any, *, actor: User, with_options: bool = False) -> None:
+        super().__init__(data)
+        self.actor = actor
+        self.is_valid()
+        if with_options:
+            # The choices come from accounts the actor can see, so they leak nothing.
+            visible = selectors.account_list(actor).order_by()
+            for name, label in (("region", _("All regions")), ("industry", _("All industries"))):
+                values = list(
+                    visible.exclude(**{name: ""})
+                    .order_by(name)
+                    .values_list(name, flat=True)
+                    .distinct()
+                )
+                current = self.cleaned_data.get(name)
+                if current and current not in values:
+                    values.append(current)
+                self.fields[name].widget = forms.Select(
+                    attrs={"class": "account-filter"},
+                    choices=[("", label), *((value, value) for value in values)],
+                )
+
+    def filters(self) -> dict[str, Any]:
+        """Keyword arguments for `selectors.account_list` from the valid fields."""
+        data = self.cleaned_data
+        out: dict[str, Any] = {
+            "q": (data.get("q") or "").strip(),
+            "tier": data.get("tier") or "",
+            "region": data.get("region") or "",
+            "industry": data.get("industry") or "",
+        }
+        if data.get("mine"):
+            out["owner_user_id"] = self.actor.pk
+        if data.get("parent"):
+            out["parent_id"] = data["parent"]
+        return out
+
+    def order(self) -> str:
+        return SORTS.get(self.cleaned_data.get("sort") or "", SORTS["-modified"])
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(self.filters().values())
+
+
+class AccountForm(TrellisFormMixin, forms.ModelForm):
+    """Create or edit an account. Editing carries the version it started from, so a
+    change made meanwhile by someone else is refused instead of overwritten."""
+
+    parent = forms.ModelChoiceField(
+        label=_("Parent account (id)"),
+        queryset=Account.objects.none(),
+        required=False,
+        widget=forms.NumberInput(attrs={"min": 1}),
+        help_text=_("The id of an account you can see, for example a group headquarters."),
+        error_messages={"invalid_choice": _("No account you can see has this id.")},
+    )
+    email = forms.EmailField(label=_("Email"), required=False, max_length=254)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    class Meta:
+        model = Account
+        fields = [
+            "name",
+            "tier",
+            "industry",
+            "region",
+            "size_segment",
+            "employees",
+            "annual_revenue",
+            "currency",
+            "parent",
+            "website",
+            "phone",
+            "email",
+            "street",
+            "city",
+            "state",
+            "postal_code",
+            "country",
+            "description",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "phone": PhoneInput(attrs={"autocomplete": "tel"}),
+            "country": forms.TextInput(attrs={"size": 2, "autocomplete": "country"}),
+            "currency": forms.TextInput(attrs={"size": 3}),
+        }
+        help_texts = {
+            "country": _("Two-letter ISO code, e.g. ID, CN, IT."),
+            "currency": _("Three-letter ISO code, e.g. USD, IDR, EUR."),
+            "size_segment": _("Left empty, it follows from the number of employees."),
+        }
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["size_segment"].choices = [
+            ("", _("From the number of employees")),
+            *SizeSegment.choices,
+        ]
+        visible = selectors.account_list(actor)
+        self.fields["parent"].queryset = visible
+        self.parent_hidden = False
+        if self.instance.pk is None:
+            del self.fields["version"]
+            return
+        self.fields["version"].initial = self.instance.version
+        if self.instance.parent_id and not visible.filter(pk=self.instance.parent_id).exists():
+            # Linked to a parent the editor cannot see: leave that link as it is.
+            del self.fields["parent"]
+            self.parent_hidden = True
+
+    def service_fields(self) -> dict[str, Any]:
+        """Keyword arguments for `account_create` / `account_update`."""
+        data = {
+            name: self.cleaned_data[name]
+            for name in self._meta.fields
+            if name != "parent" and name in self.fields
+        }
+        if "parent" in self.fields:
+            data["parent"] = self.cleaned_data["parent"]
+        return data
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("empty_label", _("Choose a person"))
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj} ({obj.unit.name})" if obj.unit_id else str(obj)
+
+
+def _active_users() -> Any:
+    return (
+        User.objects.filter(is_active=True, unit__isnull=False)
+        .select_related("unit")
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class AssignForm(TrellisFormMixin, forms.Form):
+    owner_user = UserChoiceField(label=_("New owner"), queryset=_active_users())
+    cascade = forms.BooleanField(
+        label=_("Also move the child accounts I may assign"), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "assign")
+        super().__init__(*args, **kwargs)
+
+
+class ShareForm(TrellisFormMixin, forms.Form):
+    user = UserChoiceField(label=_("Share with"), queryset=_active_users())
+    rights = forms.MultipleChoiceField(
+        label=_("Rights"),
+        choices=[(right, RIGHT_LABELS[right]) for right in RIGHTS],
+        widget=forms.CheckboxSelectMultiple,
+        initial=["read"],
+        help_text=_("Read is always included. You can pass on only rights you hold."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "share")
+        super().__init__(*args, **kwargs)
+
+
+class UnshareForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.all(), required=False)
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
