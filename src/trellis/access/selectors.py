@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from trellis.access.engine import Grant, explain
-from trellis.access.models import RIGHTS, SecurableModel
+from trellis.access.models import RIGHTS, SecurableModel, Share
 from trellis.org.models import ManagerClosure, SecurityRole, User
 
 
@@ -78,3 +78,15 @@ def access_rows(record: SecurableModel) -> list[dict[str, Any]]:
         }
         for person, grants in who_can(record)
     ]
+
+
+def record_shares(record: SecurableModel) -> QuerySet[Share]:
+    """The shares on one record, with their user or team. (The caller has already checked
+    that the viewer may read the record.)"""
+    return (
+        Share.objects.filter(
+            record_type=ContentType.objects.get_for_model(record), record_id=record.pk
+        )
+        .select_related("user", "user__unit", "team")
+        .order_by("pk")
+    )

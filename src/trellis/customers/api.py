@@ -7,13 +7,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from django.contrib.contenttypes.models import ContentType
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import field_validator
 
 from trellis.access.models import Share
-from trellis.access.selectors import access_rows
+from trellis.access.selectors import access_rows, record_shares
 from trellis.access.services import (
     access_team_member_add,
     access_team_member_remove,
@@ -290,9 +289,7 @@ def unshare_account(request: HttpRequest, account_id: int, payload: UnshareIn) -
 def account_access(request: HttpRequest, account_id: int) -> dict:
     """Who can do what on the account, and why."""
     account = account_get(request.user, account_id)
-    shares = Share.objects.filter(
-        record_type=ContentType.objects.get_for_model(Account), record_id=account.pk
-    ).order_by("pk")
+    shares = record_shares(account)
     return {"items": access_rows(account), "shares": [_share_out(s) for s in shares]}
 
 

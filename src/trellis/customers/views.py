@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from trellis.access import can
-from trellis.access.selectors import access_rows
+from trellis.access.selectors import access_rows, record_shares
 from trellis.access.services import record_share, record_unshare
 from trellis.core.errors import NotFound, StaleVersion, TrellisError
 from trellis.customers import selectors, services
@@ -32,7 +32,6 @@ from trellis.customers.forms import (
 from trellis.customers.models import Account
 from trellis.web.forms import add_service_error
 from trellis.web.pagination import keyset_page
-from trellis.web.selectors import record_shares
 
 PER_PAGE = 25
 CHILDREN_SHOWN = 20

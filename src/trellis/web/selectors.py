@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 
-from trellis.access.models import SecurableModel, Share
 from trellis.customers.selectors import account_list
 from trellis.org.models import BusinessUnit, Team, TeamKind, User
 from trellis.org.selectors import active_memberships, managed_units, managed_users
@@ -47,18 +45,6 @@ def home_summary(user: User) -> HomeSummary:
         ],
         accounts_visible=counts["visible"],
         accounts_owned=counts["owned"],
-    )
-
-
-def record_shares(record: SecurableModel) -> QuerySet[Share]:
-    """The shares on one record, with their user or team. (The caller has already checked
-    that the viewer may read the record.)"""
-    return (
-        Share.objects.filter(
-            record_type=ContentType.objects.get_for_model(record), record_id=record.pk
-        )
-        .select_related("user", "user__unit", "team")
-        .order_by("pk")
     )
 
 
