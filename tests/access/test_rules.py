@@ -426,6 +426,32 @@ def test_a_partner_in_an_owner_team_with_an_org_role_reaches_only_the_teams_reco
     assert_denied(partner, "read", peer_record)
 
 
+def test_a_partner_gets_no_hierarchy_access_to_their_reports_records(org):
+    partner = factories.user("partner", unit=org["asia"], user_type=UserType.PARTNER)
+    report = factories.user("report", unit=org["asia"], reports_to=partner)
+    record = factories.account(report)
+
+    assert_denied(partner, "read", record)
+
+
+def test_a_partner_with_a_full_access_role_is_still_capped_at_own(org, owners):
+    full = factories.custom_role(full_access=True)
+    partner = factories.user("partner", unit=org["asia"], user_type=UserType.PARTNER, roles=[full])
+    record = factories.account(owners["asia_peer"])
+
+    assert_denied(partner, "read", record)
+
+
+def test_an_access_team_membership_is_found_without_loading_team_ids(org, owners):
+    record = factories.account(owners["milan_rep"])
+    member = factories.user("member", unit=org["asia"])
+    admin = factories.user("root_admin", unit=org["root"], roles=["System Administrator"])
+    access_team_member_add(admin, record, user=member)
+
+    assert str(visible(member, Account).query).count("org_teammembership") == 1
+    assert_allowed(member, "read", record, ["access_team"])
+
+
 # Nobody: deactivated and anonymous users ------------------------------------------------
 
 

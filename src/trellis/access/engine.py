@@ -88,7 +88,6 @@ class Scope:
     full_access_role: str | None
     roles: list[RoleScope]
     owner_teams: list[TeamScope]
-    team_ids: tuple[int, ...]
     unit_paths: dict[int, str] = field(default_factory=dict)
     # Sizes that let `visible` pick a query shape: units under each anchor path, all units,
     # people below the user in the hierarchy, all people.
@@ -155,13 +154,15 @@ def scope_for(user: Any) -> Scope | None:
         return cache[user.pk]
     now = timezone.now()
     roles = list(SecurityRole.objects.filter(users__id=user.pk))
-    full = next((role.name for role in roles if role.full_access), None)
+    # Partners are capped at own depth, so a full-access role gives them nothing extra.
+    full = None if user.is_partner else next((r.name for r in roles if r.full_access), None)
+    # Only owner teams are loaded: access teams (one per record) are reached in SQL.
     memberships = list(
-        TeamMembership.objects.filter(user_id=user.pk)
+        TeamMembership.objects.filter(user_id=user.pk, team__kind=TeamKind.OWNER)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .select_related("team__unit")
     )
-    owner_teams = [m.team for m in memberships if m.team.kind == TeamKind.OWNER]
+    owner_teams = [m.team for m in memberships]
     team_roles: dict[int, list[RoleScope]] = {team.pk: [] for team in owner_teams}
     if owner_teams:
         through = Team.roles.through.objects.filter(team_id__in=team_roles).select_related(
@@ -184,7 +185,6 @@ def scope_for(user: Any) -> Scope | None:
         owner_teams=[
             TeamScope(t.pk, t.name, t.unit_id, t.unit.path, team_roles[t.pk]) for t in owner_teams
         ],
-        team_ids=tuple(m.team_id for m in memberships),
     )
     _measure_reach(scope)
     if cache is not None:
@@ -226,6 +226,21 @@ def hierarchy_applies(model: type[SecurableModel] | SecurableModel, action: str)
     return action == "read" or (action == "write" and settings.HIERARCHY_WRITE)
 
 
+def _hierarchy(scope: Scope, model: Any, action: str) -> bool:
+    """Rule 4 for this user: partners see only what they own or is shared with them."""
+    return not scope.is_partner and hierarchy_applies(model, action)
+
+
+def _share_principal(scope: Scope) -> Q:
+    """Shares to the user, or to any team (owner or access) they are an active member of."""
+    teams = (
+        TeamMembership.objects.filter(user_id=scope.user_id)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .values("team_id")
+    )
+    return Q(user_id=scope.user_id) | Q(team_id__in_subquery=teams)
+
+
 def _depth_q(depth: int, own: Q, unit_id: int | None, unit_path: str) -> Q | None:
     """Records a depth reaches, measured from a unit; `own` says what "own" means."""
     if depth == OWN:
@@ -244,9 +259,7 @@ def _record_level_parts(
     """Rules 3 and 4 as SQL: shares (to the user or a team they are in) and hierarchy.
 
     With `record_id` (from `can`) the share lookup goes through the record's own index."""
-    principal = Q(user_id=scope.user_id)
-    if scope.team_ids:
-        principal |= Q(team_id__in=scope.team_ids)
+    principal = _share_principal(scope)
     if record_id is not None:
         principal &= Q(record_id=record_id)
     shares = (
@@ -256,7 +269,7 @@ def _record_level_parts(
         .values("record_id")
     )
     parts = [Q(pk__in_subquery=shares)]
-    if hierarchy_applies(model, action):
+    if _hierarchy(scope, model, action):
         below = ManagerClosure.objects.filter(ancestor_id=scope.user_id).values("descendant_id")
         parts.append(Q(owner_user_id__in_subquery=below))
     return parts
@@ -305,7 +318,7 @@ def visible(user: Any, model: type[SecurableModel], action: str = "read") -> Que
         elif depth == SUBTREE:
             reach += scope.subtree_units.get(unit_path, scope.total_units) / scope.total_units
     parts.extend(_record_level_parts(scope, model, action))
-    if hierarchy_applies(model, action):
+    if _hierarchy(scope, model, action):
         reach += scope.below_count / scope.total_users
     if reach <= NARROW_SHARE:
         branches = [model._default_manager.filter(part).order_by().values("pk") for part in parts]
@@ -402,9 +415,7 @@ def _grants(
                     return
     if action == "create" or record.pk is None or not record_level:
         return
-    principal = Q(user_id=scope.user_id)
-    if scope.team_ids:
-        principal |= Q(team_id__in=scope.team_ids)
+    principal = _share_principal(scope)
     shares = (
         Share.objects.filter(
             principal,
@@ -438,7 +449,7 @@ def _grants(
         yield grant
         if first_only:
             return
-    if hierarchy_applies(record, action) and record.owner_user_id:
+    if _hierarchy(scope, record, action) and record.owner_user_id:
         link = ManagerClosure.objects.filter(
             ancestor_id=scope.user_id, descendant_id=record.owner_user_id
         ).first()
