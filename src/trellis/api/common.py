@@ -66,6 +66,18 @@ class ErrorOut(Schema):
     errors: list[ErrorItem] = []
 
 
+# The error answers every endpoint may give, for the OpenAPI description.
+ERRORS = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    412: ErrorOut,
+    422: ErrorOut,
+}
+
+
 class Page(Schema, Generic[T]):
     items: list[T]
     next_cursor: str | None = None

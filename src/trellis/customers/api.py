@@ -5,51 +5,28 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import field_validator
 
-from trellis.access.models import Share
-from trellis.access.selectors import access_rows, record_shares
-from trellis.access.services import (
-    access_team_member_add,
-    access_team_member_remove,
-    record_share,
-    record_unshare,
-)
 from trellis.api.common import (
-    AccessMemberIn,
-    AccessOut,
-    AssignIn,
-    ErrorOut,
+    ERRORS,
     Id,
     Input,
     Page,
-    ShareIn,
-    ShareOut,
-    UnshareIn,
     get_or_404,
     if_match,
     paginate,
 )
+from trellis.api.records import add_record_routes, body_team, body_user
 from trellis.customers import services
 from trellis.customers.models import Account
 from trellis.customers.selectors import account_get, account_list
-from trellis.org.models import AccessTeamTemplate, Team, User
 
 router = Router(tags=["accounts"])
 
-ERRORS = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    412: ErrorOut,
-    422: ErrorOut,
-}
 ORDER_FIELDS = ("name", "created_at", "modified_at", "id")
 
 
@@ -174,18 +151,6 @@ class AccountFilters(Input):
     parent_id: Id | None = None
 
 
-def _user(pk: int | None, field: str) -> User | None:
-    if pk is None:
-        return None
-    return get_or_404(User.objects.filter(is_active=True), pk, "user", field)
-
-
-def _team(pk: int | None, field: str) -> Team | None:
-    if pk is None:
-        return None
-    return get_or_404(Team.objects.all(), pk, "team", field)
-
-
 def _parent(request: HttpRequest, pk: int | None) -> Account | None:
     if pk is None:
         return None
@@ -204,8 +169,8 @@ def list_accounts(request: HttpRequest, filters: Query[AccountFilters]) -> dict:
 @router.post("/accounts", response={201: AccountOut, **ERRORS})
 def create_account(request: HttpRequest, payload: AccountIn) -> Status:
     data = payload.dict()
-    owner_user = _user(data.pop("owner_user_id"), "owner_user_id")
-    owner_team = _team(data.pop("owner_team_id"), "owner_team_id")
+    owner_user = body_user(data.pop("owner_user_id"), "owner_user_id")
+    owner_team = body_team(data.pop("owner_team_id"), "owner_team_id")
     parent = _parent(request, data.pop("parent_id"))
     account = services.account_create(
         request.user, owner_user=owner_user, owner_team=owner_team, parent=parent, **data
@@ -237,87 +202,10 @@ def delete_account(request: HttpRequest, account_id: int) -> Status:
     return Status(204, None)
 
 
-@router.post("/accounts/{account_id}/assign", response={200: AccountOut, **ERRORS})
-def assign_account(request: HttpRequest, account_id: int, payload: AssignIn) -> Account:
-    account = account_get(request.user, account_id)
-    return services.account_assign(
-        request.user,
-        account=account,
-        owner_user=_user(payload.owner_user_id, "owner_user_id"),
-        owner_team=_team(payload.owner_team_id, "owner_team_id"),
-        cascade=payload.cascade,
-    )
+def _assign(actor: Any, *, record: Account, **kwargs: Any) -> Account:
+    return services.account_assign(actor, account=record, **kwargs)
 
 
-def _share_out(share: Share) -> dict:
-    return {
-        "id": share.pk,
-        "user_id": share.user_id,
-        "team_id": share.team_id,
-        "rights": share.rights,
-        "expires_at": share.expires_at,
-    }
-
-
-@router.post("/accounts/{account_id}/share", response={200: ShareOut, **ERRORS})
-def share_account(request: HttpRequest, account_id: int, payload: ShareIn) -> dict:
-    account = account_get(request.user, account_id)
-    share = record_share(
-        request.user,
-        account,
-        user=_user(payload.user_id, "user_id"),
-        team=_team(payload.team_id, "team_id"),
-        rights=payload.rights,
-        expires_at=payload.expires_at,
-    )
-    return _share_out(share)
-
-
-@router.post("/accounts/{account_id}/unshare", response={204: None, **ERRORS})
-def unshare_account(request: HttpRequest, account_id: int, payload: UnshareIn) -> Status:
-    account = account_get(request.user, account_id)
-    record_unshare(
-        request.user,
-        account,
-        user=_user(payload.user_id, "user_id"),
-        team=_team(payload.team_id, "team_id"),
-    )
-    return Status(204, None)
-
-
-@router.get("/accounts/{account_id}/access", response={200: AccessOut, **ERRORS})
-def account_access(request: HttpRequest, account_id: int) -> dict:
-    """Who can do what on the account, and why."""
-    account = account_get(request.user, account_id)
-    shares = record_shares(account)
-    return {"items": access_rows(account), "shares": [_share_out(s) for s in shares]}
-
-
-@router.post("/accounts/{account_id}/access-team", response={204: None, **ERRORS})
-def add_access_team_member(
-    request: HttpRequest, account_id: int, payload: AccessMemberIn
-) -> Status:
-    """Add a person to the account's access team (rights from the template)."""
-    account = account_get(request.user, account_id)
-    template = (
-        get_or_404(AccessTeamTemplate.objects.all(), payload.template_id, "template", "template_id")
-        if payload.template_id
-        else None
-    )
-    access_team_member_add(
-        request.user,
-        account,
-        user=_user(payload.user_id, "user_id"),
-        template=template,
-        expires_at=payload.expires_at,
-    )
-    return Status(204, None)
-
-
-@router.delete("/accounts/{account_id}/access-team/{user_id}", response={204: None, **ERRORS})
-def remove_access_team_member(request: HttpRequest, account_id: int, user_id: int) -> Status:
-    account = account_get(request.user, account_id)
-    access_team_member_remove(
-        request.user, account, user=get_or_404(User.objects.all(), user_id, "user")
-    )
-    return Status(204, None)
+add_record_routes(
+    router, resource="accounts", entity="account", get=account_get, out=AccountOut, assign=_assign
+)

@@ -16,22 +16,13 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AfterValidator, AwareDatetime, ConfigDict, StringConstraints
 
-from trellis.api.common import ErrorOut, Input, Page, get_or_404, if_match, paginate
+from trellis.api.common import ERRORS, Input, Page, get_or_404, if_match, paginate
 from trellis.core.errors import Forbidden
 from trellis.org import selectors, services
 from trellis.org.models import BusinessUnit, SecurityRole, Team, TeamMembership, User
 
 router = Router(tags=["organization"])
 
-ERRORS = {
-    400: ErrorOut,
-    401: ErrorOut,
-    403: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    412: ErrorOut,
-    422: ErrorOut,
-}
 MAX_INT = 2**31 - 1
 
 JobClassName = Literal["front_office", "back_office", "commercial"]
