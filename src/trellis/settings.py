@@ -60,6 +60,9 @@ INSTALLED_APPS = [
     "trellis.org",
     "trellis.access",
     "trellis.customers",
+    "trellis.sales",
+    "trellis.service",
+    "trellis.activities",
     "trellis.web",
     "trellis.demo",
 ]

@@ -111,13 +111,16 @@ def _does_not_exist(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpRespon
 
 
 def _mount() -> None:
+    from trellis.activities.api import router as activities_router
     from trellis.api.auth import router as auth_router
     from trellis.customers.api import router as customers_router
     from trellis.org.api import router as org_router
+    from trellis.sales.api import router as sales_router
+    from trellis.service.api import router as service_router
 
     api.add_router("/auth", auth_router)
-    api.add_router("/", org_router)
-    api.add_router("/", customers_router)
+    for router in (org_router, customers_router, sales_router, service_router, activities_router):
+        api.add_router("/", router)
 
 
 _fallback = Router()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext_lazy as _
 
@@ -15,10 +16,31 @@ def _section(view_name: str) -> str:
     return view_name.split("_", 1)[0]
 
 
+# The sections in navigation order; one appears once its app has the page.
+SECTIONS = [
+    ("web:home", _("Home")),
+    ("web:account_list", _("Accounts")),
+    ("web:contact_list", _("Contacts")),
+    ("web:lead_list", _("Leads")),
+    ("web:opportunity_list", _("Opportunities")),
+    ("web:case_list", _("Cases")),
+    ("web:campaign_list", _("Campaigns")),
+    ("web:calendar", _("Calendar")),
+]
+
+
+def _exists(name: str) -> bool:
+    try:
+        reverse(name)
+    except NoReverseMatch:
+        return False
+    return True
+
+
 def _nav_items(user: Any) -> list[tuple[str, Any]]:
     from trellis.org.selectors import has_privilege
 
-    items = [("web:home", _("Home")), ("web:account_list", _("Accounts"))]
+    items = [(name, label) for name, label in SECTIONS if _exists(name)]
     if has_privilege(user, "manage_org"):
         items.append(("web:admin_units", _("Organization")))
     return items

@@ -1,6 +1,9 @@
 from django.urls import path
 
-from trellis.customers import views as customers
+from trellis.activities import urls as activities
+from trellis.customers import urls as customers
+from trellis.sales import urls as sales
+from trellis.service import urls as service
 from trellis.web import views
 
 app_name = "web"
@@ -10,12 +13,7 @@ urlpatterns = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("admin/units/", views.admin_units, name="admin_units"),
-    path("accounts/", customers.account_list, name="account_list"),
-    path("accounts/new/", customers.account_create, name="account_create"),
-    path("accounts/<int:pk>/", customers.account_detail, name="account_detail"),
-    path("accounts/<int:pk>/access/", customers.account_access, name="account_access"),
-    path("accounts/<int:pk>/edit/", customers.account_edit, name="account_edit"),
-    path("accounts/<int:pk>/assign/", customers.account_assign, name="account_assign"),
-    path("accounts/<int:pk>/share/", customers.account_share, name="account_share"),
-    path("accounts/<int:pk>/unshare/", customers.account_unshare, name="account_unshare"),
 ]
+# Each domain app lists its own pages; they share the "web" namespace.
+for app in (customers, sales, service, activities):
+    urlpatterns += app.urlpatterns

@@ -1,0 +1,5 @@
+"""/api/v1 resources of the sales app."""
+
+from ninja import Router
+
+router = Router(tags=["sales"])

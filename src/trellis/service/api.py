@@ -1,0 +1,5 @@
+"""/api/v1 resources of the service app."""
+
+from ninja import Router
+
+router = Router(tags=["service"])
