@@ -70,3 +70,46 @@ class Account(SecurableModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Contact(SecurableModel):
+    """A person at (usually) an account: how to reach them and what they agreed to."""
+
+    access_entity = "contact"
+    hierarchy_visibility = True
+
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    first_name = models.CharField(_("first name"), max_length=100, blank=True, default="")
+    last_name = models.CharField(_("last name"), max_length=100)
+    job_title = models.CharField(_("job title"), max_length=120, blank=True, default="")
+    email = models.CharField(_("email"), max_length=254, blank=True, default="", db_index=True)
+    # Further addresses beyond the primary one: ["a@example.com", ...]
+    other_emails = models.JSONField(_("other emails"), default=list, blank=True)
+    # Phones are kept as typed (`*_raw`) and normalized to E.164 for search and dialing.
+    phone = models.CharField(_("phone"), max_length=32, blank=True, default="", db_index=True)
+    phone_raw = models.CharField(_("phone as entered"), max_length=64, blank=True, default="")
+    mobile = models.CharField(_("mobile"), max_length=32, blank=True, default="", db_index=True)
+    mobile_raw = models.CharField(_("mobile as entered"), max_length=64, blank=True, default="")
+    street = models.CharField(_("street"), max_length=200, blank=True, default="")
+    city = models.CharField(_("city"), max_length=100, blank=True, default="")
+    state = models.CharField(_("state / province"), max_length=100, blank=True, default="")
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True, default="")
+    country = models.CharField(_("country"), max_length=2, blank=True, default="")
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=10, blank=True, default=""
+    )
+    consent_email = models.BooleanField(_("agreed to e-mail"), default=False)
+    consent_phone = models.BooleanField(_("agreed to calls"), default=False)
+    consent_sms = models.BooleanField(_("agreed to text messages"), default=False)
+    consent_updated_at = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    description = models.TextField(_("description"), blank=True, default="")
+    external_id = models.CharField(max_length=100, blank=True, default="", db_index=True)
+
+    class Meta(SecurableModel.Meta):
+        ordering = ["-modified_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
