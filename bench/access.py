@@ -57,9 +57,7 @@ def _insert(table: str, columns: list[str], rows: list[tuple]) -> None:
                     copy.write_row(row)
         else:
             marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows
-            )
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
 
 def build(args: argparse.Namespace, out) -> None:
@@ -106,8 +104,9 @@ def build(args: argparse.Namespace, out) -> None:
             by_unit[user.unit_id].append(user)
         role_rows = []
         for user in users:
-            role_rows.append(User.roles.through(user_id=user.pk, securityrole_id=roles[
-                user.first_name].pk))
+            role_rows.append(
+                User.roles.through(user_id=user.pk, securityrole_id=roles[user.first_name].pk)
+            )
             peers = by_unit[user.unit_id]
             manager = peers[0] if peers[0].pk != user.pk else None
             if manager is None and user.unit.parent_id and by_unit.get(user.unit.parent_id):
@@ -128,17 +127,40 @@ def build(args: argparse.Namespace, out) -> None:
             for user in rng.sample(users, 5):
                 members.append(TeamMembership(team=team, user=user))
             if rng.random() < 0.3:
-                team_roles.append(Team.roles.through(
-                    team_id=team.pk, securityrole_id=roles["Sales Representative"].pk))
+                team_roles.append(
+                    Team.roles.through(
+                        team_id=team.pk, securityrole_id=roles["Sales Representative"].pk
+                    )
+                )
         TeamMembership.objects.bulk_create(members, batch_size=5000, ignore_conflicts=True)
         Team.roles.through.objects.bulk_create(team_roles, batch_size=5000)
         out(f"teams: {len(teams)}")
 
     now = timezone.now()
-    columns = ["name", "industry", "size_segment", "region", "tier", "currency", "website",
-               "phone", "email", "street", "city", "state", "postal_code", "country",
-               "description", "external_id", "owner_user_id", "owner_team_id",
-               "owning_unit_id", "created_at", "modified_at", "version"]
+    columns = [
+        "name",
+        "industry",
+        "size_segment",
+        "region",
+        "tier",
+        "currency",
+        "website",
+        "phone",
+        "email",
+        "street",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "description",
+        "external_id",
+        "owner_user_id",
+        "owner_team_id",
+        "owning_unit_id",
+        "created_at",
+        "modified_at",
+        "version",
+    ]
     owners = [(u.pk, None, u.unit_id) for u in users if u.first_name != "System Administrator"]
     team_owners = [(None, t.pk, t.unit_id) for t in teams]
     batch: list[tuple] = []
@@ -147,9 +169,32 @@ def build(args: argparse.Namespace, out) -> None:
             rng.choice(team_owners) if rng.random() < 0.1 else rng.choice(owners)
         )
         modified = now - dt.timedelta(seconds=rng.randrange(0, 730 * 86400))
-        batch.append((f"Account {i}", "", "", "", "standard", "USD", "", "", "", "", "",
-                      "", "", "", "", "", owner_user, owner_team, unit_id, modified,
-                      modified, 1))
+        batch.append(
+            (
+                f"Account {i}",
+                "",
+                "",
+                "",
+                "standard",
+                "USD",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                owner_user,
+                owner_team,
+                unit_id,
+                modified,
+                modified,
+                1,
+            )
+        )
         if len(batch) == 20000:
             with transaction.atomic():
                 _insert("customers_account", columns, batch)
@@ -161,8 +206,9 @@ def build(args: argparse.Namespace, out) -> None:
     from django.contrib.contenttypes.models import ContentType
 
     ct = ContentType.objects.get_for_model(Account).pk
-    low, high = Account.objects.order_by("pk").values_list("pk", flat=True)[:1][0], (
-        Account.objects.order_by("-pk").values_list("pk", flat=True)[:1][0]
+    low, high = (
+        Account.objects.order_by("pk").values_list("pk", flat=True)[:1][0],
+        (Account.objects.order_by("-pk").values_list("pk", flat=True)[:1][0]),
     )
     seen, shares = set(), []
     while len(shares) < args.shares:
@@ -174,12 +220,26 @@ def build(args: argparse.Namespace, out) -> None:
         if key in seen:
             continue
         seen.add(key)
-        shares.append((ct, key[0], key[1], key[2], True, rng.random() < 0.3, False, False,
-                       False, now))
+        shares.append(
+            (ct, key[0], key[1], key[2], True, rng.random() < 0.3, False, False, False, now)
+        )
     with transaction.atomic():
-        _insert("access_share",
-                ["record_type_id", "record_id", "user_id", "team_id", "can_read", "can_write",
-                 "can_delete", "can_assign", "can_share", "created_at"], shares)
+        _insert(
+            "access_share",
+            [
+                "record_type_id",
+                "record_id",
+                "user_id",
+                "team_id",
+                "can_read",
+                "can_write",
+                "can_delete",
+                "can_assign",
+                "can_share",
+                "created_at",
+            ],
+            shares,
+        )
     out(f"shares: {len(shares)}")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
@@ -229,16 +289,24 @@ def measure(args: argparse.Namespace, out) -> dict:
             times = []
             for _ in range(args.repeat):
                 # .all() clones the queryset so every run goes to the database.
-                unfiltered.extend(_time(lambda: list(plain.all()), 1))
-                times.extend(_time(lambda: list(page.all()), 1))
+                unfiltered.extend(_time(lambda qs=plain: list(qs.all()), 1))
+                times.extend(_time(lambda qs=page: list(qs.all()), 1))
             filtered.extend(times)
-            count_times = _time(lambda: visible(user, Account).count(), max(1, args.repeat // 2))
+            count_times = _time(
+                lambda u=user: visible(u, Account).count(), max(1, args.repeat // 2)
+            )
             counts.extend(count_times)
-            per_user.append((user.first_name, user.unit.depth, visible(user, Account).count(),
-                             statistics.median(times), statistics.median(count_times)))
-        records = list(Account.objects.order_by("?")[:200]) if connection.vendor != "sqlite" \
-            else list(Account.objects.filter(pk__in=[rng.randint(1, 1_000_000)
-                                                      for _ in range(400)])[:200])
+            per_user.append(
+                (
+                    user.first_name,
+                    user.unit.depth,
+                    visible(user, Account).count(),
+                    statistics.median(times),
+                    statistics.median(count_times),
+                )
+            )
+        ids = [rng.randint(1, args.accounts) for _ in range(400)]
+        records = list(Account.objects.filter(pk__in=ids)[:200])
         pairs = [(rng.choice(users), rng.choice(records)) for _ in range(args.can_calls)]
         started = time.perf_counter()
         for user, record in pairs:
@@ -276,8 +344,11 @@ def run(argv: list[str], out=print) -> dict:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--can-calls", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--rebuild", action="store_true",
-                        help="build even when the database already holds bench data")
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="build even when the database already holds bench data",
+    )
     args = parser.parse_args(argv)
     existing = Account.objects.count()
     if args.rebuild or existing == 0:
