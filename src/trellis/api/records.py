@@ -64,6 +64,10 @@ def _default_assign(actor: Any, *, record: SecurableModel, cascade: bool, **owne
     return record_assign(actor, record, **owner)
 
 
+def _default_share(actor: Any, *, record: SecurableModel, **kwargs: Any) -> Share:
+    return record_share(actor, record, **kwargs)
+
+
 class _IdRenamingRouter:
     """Wraps a router so each registered view has its `record_id` renamed to `id_name`."""
 
@@ -110,11 +114,15 @@ def add_record_routes(
     get: Callable[[Any, int], SecurableModel],
     out: type[Schema],
     assign: AssignService = _default_assign,
+    share: Callable[..., Share] = _default_share,
+    share_in: type[ShareIn] = ShareIn,
 ) -> None:
     """Register the record actions for `/{resource}/{id}/...`.
 
     `get(actor, id)` returns a record the actor may read or raises NotFound; `assign` is
-    called as `assign(actor, record=..., owner_user=..., owner_team=..., cascade=...)`."""
+    called as `assign(actor, record=..., owner_user=..., owner_team=..., cascade=...)`;
+    `share` as `share(actor, record=..., user=..., team=..., rights=..., expires_at=...)`
+    plus the fields a resource's own `share_in` (a ShareIn subclass) adds."""
     id_name = f"{entity}_id"
     path = f"/{resource}/{{{id_name}}}"
     routes = _IdRenamingRouter(router, id_name)
@@ -130,20 +138,24 @@ def add_record_routes(
             cascade=payload.cascade,
         )
 
-    @routes.post(
-        f"{path}/share", response={200: ShareOut, **ERRORS}, operation_id=f"{entity}_share"
-    )
     def share_record(request: HttpRequest, record_id: int, payload: ShareIn) -> dict:
         """Share the record with a user or team; you pass on only rights you hold."""
-        share = record_share(
+        extra = payload.dict(exclude=set(ShareIn.model_fields))
+        made = share(
             request.user,
-            get(request.user, record_id),
+            record=get(request.user, record_id),
             user=body_user(payload.user_id, "user_id"),
             team=body_team(payload.team_id, "team_id"),
             rights=payload.rights,
             expires_at=payload.expires_at,
+            **extra,
         )
-        return share_out(share)
+        return share_out(made)
+
+    share_record.__annotations__["payload"] = share_in
+    routes.post(
+        f"{path}/share", response={200: ShareOut, **ERRORS}, operation_id=f"{entity}_share"
+    )(share_record)
 
     @routes.post(
         f"{path}/unshare", response={204: None, **ERRORS}, operation_id=f"{entity}_unshare"

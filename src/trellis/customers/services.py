@@ -1,19 +1,26 @@
-"""Writes to accounts. Each checks access, runs in one transaction and is audited."""
+"""Writes to accounts and contacts. Each checks access, runs in one transaction and is audited."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 
-from trellis.access import can
-from trellis.access.services import owner_fields, record_assign, require
+from trellis.access import can, visible
+from trellis.access.models import Share
+from trellis.access.services import owner_fields, record_assign, record_share, require
 from trellis.audit.services import audit_record
 from trellis.core.errors import Forbidden, InvalidInput, NotFound
 from trellis.core.fields import diff, snapshot
-from trellis.customers.models import Account, SizeSegment, Tier, segment_for
+from trellis.customers.models import Account, Contact, SizeSegment, Tier, segment_for
 from trellis.org.models import Team, User
 from trellis.org.services import check_version
 
@@ -193,10 +200,12 @@ def account_assign(
     cascade: bool = False,
 ) -> Account:
     """Give the account a new owner. With `cascade`, its child accounts, their children and
-    so on move with it, except those the actor may not assign (they keep their owner);
-    later entities hook into the same option."""
+    so on move with it, and so do the active contacts of every account that moved, except
+    records the actor may not assign (they keep their owner); later entities hook into the
+    same option."""
     record_assign(actor, account, owner_user=owner_user, owner_team=owner_team)
     if cascade:
+        moved = [account.pk]
         seen, level = {account.pk}, [account.pk]
         while level:
             children = list(
@@ -209,4 +218,325 @@ def account_assign(
                     record_assign(
                         actor, child, owner_user=owner_user, owner_team=owner_team, check=False
                     )
+                    moved.append(child.pk)
+        _carry_contacts(actor, moved, owner_user=owner_user, owner_team=owner_team)
     return account
+
+
+def _carry_contacts(
+    actor: User, account_ids: list[int], *, owner_user: User | None, owner_team: Team | None
+) -> None:
+    """Move the active contacts of `account_ids` that the actor may assign to the new owner;
+    inactive ones and those the actor may not assign keep their owner."""
+    contacts = (
+        visible(actor, Contact, "assign")
+        .filter(account_id__in=account_ids, is_active=True)
+        .order_by("pk")
+    )
+    for contact in contacts:
+        if contact.owner_user_id == getattr(owner_user, "pk", None) and (
+            contact.owner_team_id == getattr(owner_team, "pk", None)
+        ):
+            continue
+        record_assign(actor, contact, owner_user=owner_user, owner_team=owner_team, check=False)
+
+
+@transaction.atomic
+def account_share(
+    actor: User,
+    *,
+    account: Account,
+    user: User | None = None,
+    team: Team | None = None,
+    rights: Iterable[str] = ("read",),
+    expires_at: dt.datetime | None = None,
+    cascade: bool = False,
+) -> Share:
+    """Share the account with a user or team (needs share; only rights the actor holds).
+
+    With `cascade`, its contacts are shared with the same rights too, except those on which
+    the actor lacks share or any of the rights (they are left as they are)."""
+    share = record_share(actor, account, user=user, team=team, rights=rights, expires_at=expires_at)
+    if cascade:
+        chosen = share.rights
+        contacts = Contact.objects.filter(account=account)
+        for right in {*chosen, "share"}:
+            contacts = contacts.filter(pk__in=visible(actor, Contact, right).values("pk"))
+        for contact in contacts.order_by("pk"):
+            record_share(actor, contact, user=user, team=team, rights=chosen, expires_at=expires_at)
+    return share
+
+
+# Contacts.
+
+CONTACT_FIELDS = (
+    "first_name",
+    "last_name",
+    "job_title",
+    "email",
+    "other_emails",
+    "phone",
+    "mobile",
+    "street",
+    "city",
+    "state",
+    "postal_code",
+    "country",
+    "preferred_language",
+    "consent_email",
+    "consent_phone",
+    "consent_sms",
+    "is_active",
+    "description",
+    "external_id",
+)
+CONSENT_FIELDS = ("consent_email", "consent_phone", "consent_sms")
+BOOLEAN_FIELDS = (*CONSENT_FIELDS, "is_active")
+PHONE_FIELDS = ("phone", "mobile")
+MAX_OTHER_EMAILS = 20
+# A BCP 47 tag as people use them: "id", "en-GB", "zh-Hans".
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def _country(value: str | None, field: str = "country") -> str:
+    country = (value or "").strip().upper()
+    if country and (len(country) != 2 or not country.isalpha()):
+        raise InvalidInput.field(field, "must be a two-letter ISO 3166 code")
+    return country
+
+
+def _email(value: str, field: str) -> str:
+    email = value.strip()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise InvalidInput.field(field, f"{email!r} is not a valid email address") from None
+    return email
+
+
+def _clean_contact(fields: dict[str, Any], creating: bool) -> dict[str, Any]:
+    """Validated contact fields; phones are left as typed (see `_normalize_phones`)."""
+    unknown = set(fields) - set(CONTACT_FIELDS)
+    if unknown:
+        raise InvalidInput.field(sorted(unknown)[0], "unknown field")
+    out = dict(fields)
+    if creating or "last_name" in out:
+        last_name = (out.get("last_name") or "").strip()
+        if not last_name:
+            raise InvalidInput.field("last_name", "must not be empty")
+        out["last_name"] = last_name
+    for key in ("first_name", "job_title", "street", "city", "state", "postal_code"):
+        if key in out:
+            out[key] = (out[key] or "").strip()
+    for key in BOOLEAN_FIELDS:
+        if key in out and not isinstance(out[key], bool):
+            raise InvalidInput.field(key, "must be true or false")
+    if "email" in out:
+        out["email"] = _email(out["email"], "email") if (out["email"] or "").strip() else ""
+    if "other_emails" in out:
+        values = out["other_emails"] or []
+        if isinstance(values, str) or not isinstance(values, list | tuple):
+            raise InvalidInput.field("other_emails", "must be a list of email addresses")
+        if len(values) > MAX_OTHER_EMAILS:
+            raise InvalidInput.field("other_emails", f"at most {MAX_OTHER_EMAILS} addresses")
+        emails: list[str] = []
+        for value in values:
+            if not isinstance(value, str):
+                raise InvalidInput.field("other_emails", "must be a list of email addresses")
+            if value.strip():
+                email = _email(value, "other_emails")
+                if email.lower() not in (known.lower() for known in emails):
+                    emails.append(email)
+        out["other_emails"] = emails
+    for key in PHONE_FIELDS:
+        if key in out:
+            out[key] = (out[key] or "").strip()
+            if len(out[key]) > Contact._meta.get_field(f"{key}_raw").max_length:
+                raise InvalidInput.field(key, "is too long for a phone number")
+    if "country" in out:
+        out["country"] = _country(out["country"])
+    if out.get("preferred_language"):
+        language = out["preferred_language"].strip()
+        if not LANGUAGE_TAG.match(language):
+            raise InvalidInput.field(
+                "preferred_language", "must be a language tag such as en, id or zh-Hans"
+            )
+        out["preferred_language"] = language
+    elif "preferred_language" in out:
+        out["preferred_language"] = ""
+    for key, value in out.items():
+        limit = getattr(Contact._meta.get_field(key), "max_length", None)
+        if limit and isinstance(value, str) and len(value) > limit:
+            raise InvalidInput.field(key, f"must be at most {limit} characters")
+    return out
+
+
+def _phone_region(contact: Contact) -> str | None:
+    """Where a number typed without a country code is dialled from: the contact's country,
+    else its account's, else the owner's region when that is an ISO country code."""
+    candidates = [contact.country]
+    if contact.account_id:
+        candidates.append(contact.account.country)
+    if contact.owner_user_id:
+        candidates.append(contact.owner_user.region)
+    for candidate in candidates:
+        code = (candidate or "").strip().upper()
+        if code in phonenumbers.SUPPORTED_REGIONS:
+            return code
+    return None
+
+
+def normalize_phone(raw: str, region: str | None, field: str) -> str:
+    """`raw` in E.164 ("+622155501234"); InvalidInput naming `field` when it is no number."""
+    if not raw:
+        return ""
+    international = raw.lstrip().startswith("+")
+    if not international and region is None:
+        raise InvalidInput.field(
+            field,
+            "start the number with + and its country code, or give the contact (or its "
+            "account) a country",
+        )
+    try:
+        number = phonenumbers.parse(raw, None if international else region)
+    except phonenumbers.NumberParseException:
+        raise InvalidInput.field(field, f"{raw!r} is not a phone number") from None
+    if not phonenumbers.is_valid_number(number):
+        where = "" if international else f" in {region}"
+        raise InvalidInput.field(field, f"{raw!r} is not a valid phone number{where}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _normalize_phones(contact: Contact, typed: dict[str, str]) -> None:
+    """Store each typed phone as entered (`*_raw`) and in E.164."""
+    region = _phone_region(contact)
+    for key, raw in typed.items():
+        setattr(contact, f"{key}_raw", raw)
+        setattr(contact, key, normalize_phone(raw, region, key))
+
+
+def _check_account(actor: User, account: Account | None) -> None:
+    """Linking a contact to an account needs read on the account (DESIGN.md)."""
+    if account is not None and not can(actor, "read", account):
+        raise NotFound.field("account_id", f"account {account.pk} not found")
+
+
+@transaction.atomic
+def contact_create(
+    actor: User,
+    *,
+    owner_user: User | None = None,
+    owner_team: Team | None = None,
+    account: Account | None = None,
+    **fields: Any,
+) -> Contact:
+    """Create a contact owned by the actor unless another owner is given (needs assign).
+
+    Phones are normalized to E.164 (the typed text kept in `phone_raw`/`mobile_raw`);
+    linking to `account` needs read on it."""
+    if owner_user is None and owner_team is None:
+        owner_user = actor
+    clean = _clean_contact(fields, creating=True)
+    typed = {key: clean.pop(key) for key in PHONE_FIELDS if key in clean}
+    contact = Contact(
+        **clean,
+        account=account,
+        **owner_fields(owner_user, owner_team),
+        created_by=actor,
+        modified_by=actor,
+    )
+    if not can(actor, "create", contact):
+        raise Forbidden("you may not create contacts")
+    if owner_user != actor and not can(actor, "assign", contact):
+        field = "owner_team_id" if owner_team is not None else "owner_user_id"
+        raise Forbidden(
+            "you may not create contacts owned by someone else",
+            [(field, "you lack assign rights for this owner")],
+        )
+    _check_account(actor, account)
+    _normalize_phones(contact, typed)
+    if any(getattr(contact, key) for key in CONSENT_FIELDS):
+        contact.consent_updated_at = timezone.now()
+    contact.save()
+    audit_record(actor, "create", contact, changes=snapshot(contact))
+    return contact
+
+
+@transaction.atomic
+def contact_update(
+    actor: User,
+    *,
+    contact: Contact,
+    version: int | None = None,
+    account: Account | None | Any = ...,
+    **fields: Any,
+) -> Contact:
+    """Change a contact's fields (needs write; a new account needs read on it). `version`
+    guards against lost updates; a change of any consent flag stamps `consent_updated_at`."""
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    require(actor, "write", contact)
+    check_version(contact, version)
+    before = snapshot(contact)
+    clean = _clean_contact(fields, creating=False)
+    typed = {key: clean.pop(key) for key in PHONE_FIELDS if key in clean}
+    for key, value in clean.items():
+        setattr(contact, key, value)
+    if account is not ... and account != contact.account:
+        _check_account(actor, account)
+        contact.account = account
+    _normalize_phones(contact, typed)
+    now = timezone.now()
+    if any(getattr(contact, key) != before[key] for key in CONSENT_FIELDS):
+        contact.consent_updated_at = now
+    contact.version += 1
+    contact.modified_at = now
+    contact.modified_by = actor
+    contact.save()
+    audit_record(actor, "update", contact, changes=diff(before, snapshot(contact)))
+    return contact
+
+
+@transaction.atomic
+def contact_delete(actor: User, *, contact: Contact) -> None:
+    require(actor, "delete", contact)
+    before = snapshot(contact)
+    pk = contact.pk
+    contact.delete()
+    audit_record(
+        actor,
+        "delete",
+        None,
+        entity="contact",
+        object_id=pk,
+        object_repr=str(contact),
+        changes=before,
+    )
+
+
+@transaction.atomic
+def contact_assign(
+    actor: User,
+    *,
+    contact: Contact,
+    owner_user: User | None = None,
+    owner_team: Team | None = None,
+    cascade: bool = False,
+) -> Contact:
+    """Give the contact a new owner (needs assign). Contacts have no children, so
+    `cascade` changes nothing; it is accepted like on every record."""
+    record_assign(actor, contact, owner_user=owner_user, owner_team=owner_team)
+    return contact
+
+
+@transaction.atomic
+def contact_share(
+    actor: User,
+    *,
+    contact: Contact,
+    user: User | None = None,
+    team: Team | None = None,
+    rights: Iterable[str] = ("read",),
+    expires_at: dt.datetime | None = None,
+) -> Share:
+    """Share the contact with a user or team (needs share; only rights the actor holds)."""
+    return record_share(actor, contact, user=user, team=team, rights=rights, expires_at=expires_at)

@@ -13,4 +13,12 @@ urlpatterns = [
     path("accounts/<int:pk>/assign/", views.account_assign, name="account_assign"),
     path("accounts/<int:pk>/share/", views.account_share, name="account_share"),
     path("accounts/<int:pk>/unshare/", views.account_unshare, name="account_unshare"),
+    path("contacts/", views.contact_list, name="contact_list"),
+    path("contacts/new/", views.contact_create, name="contact_create"),
+    path("contacts/<int:pk>/", views.contact_detail, name="contact_detail"),
+    path("contacts/<int:pk>/access/", views.contact_access, name="contact_access"),
+    path("contacts/<int:pk>/edit/", views.contact_edit, name="contact_edit"),
+    path("contacts/<int:pk>/assign/", views.contact_assign, name="contact_assign"),
+    path("contacts/<int:pk>/share/", views.contact_share, name="contact_share"),
+    path("contacts/<int:pk>/unshare/", views.contact_unshare, name="contact_unshare"),
 ]
