@@ -1,0 +1,401 @@
+"""Forms of the sales pages. They parse and validate input; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.validators import MinValueValidator
+from django.utils.translation import gettext_lazy as _
+
+from trellis.customers.forms import SearchInput, ShareForm, UnshareForm, UserChoiceField
+from trellis.customers.models import Account, Contact
+from trellis.customers.selectors import account_list
+from trellis.org.models import User
+from trellis.sales import selectors
+from trellis.sales.models import (
+    Campaign,
+    CampaignStatus,
+    CampaignType,
+    Opportunity,
+    ProductLine,
+    Stage,
+)
+from trellis.web.forms import TrellisFormMixin
+
+__all__ = [
+    "AssignForm",
+    "CampaignFilterForm",
+    "CampaignForm",
+    "CloseForm",
+    "OpportunityFilterForm",
+    "OpportunityForm",
+    "ProductFilterForm",
+    "ShareForm",
+    "UnshareForm",
+]
+
+SORTS: dict[str, str] = {
+    "-modified": "-modified_at",
+    "modified": "modified_at",
+    "name": "name",
+    "-name": "-name",
+}
+SORT_CHOICES = [
+    ("-modified", _("Recently changed first")),
+    ("modified", _("Least recently changed first")),
+    ("name", _("Name, A to Z")),
+    ("-name", _("Name, Z to A")),
+]
+OPPORTUNITY_SORTS = {**SORTS, "-amount": "-amount", "amount": "amount"}
+OPPORTUNITY_SORT_CHOICES = [
+    *SORT_CHOICES,
+    ("-amount", _("Largest amount first")),
+    ("amount", _("Smallest amount first")),
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _filter_select(choices: list, css: str) -> forms.Select:
+    return forms.Select(attrs={"class": css}, choices=choices)
+
+
+class _ListFilterForm(TrellisFormMixin, forms.Form):
+    """Search, filters and sort of a list. Invalid values are ignored, so a hand-edited
+    URL shows the unfiltered list instead of an error."""
+
+    sorts: dict[str, str] = SORTS
+
+    def __init__(self, data: Any, *, actor: User) -> None:
+        super().__init__(data)
+        self.actor = actor
+        self.is_valid()
+
+    def order(self) -> str:
+        return self.sorts.get(self.cleaned_data.get("sort") or "", "-modified_at")
+
+    def filters(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(value not in (None, "") for value in self.filters().values())
+
+
+class OpportunityFilterForm(_ListFilterForm):
+    sorts = OPPORTUNITY_SORTS
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=SearchInput(attrs={"placeholder": _("Opportunity name"), "autocomplete": "off"}),
+    )
+    stage = forms.ChoiceField(
+        label=_("Stage"),
+        required=False,
+        choices=[("", _("All stages")), *Stage.choices],
+        widget=forms.Select(attrs={"class": "list-filter"}),
+    )
+    state = forms.ChoiceField(
+        label=_("Open or closed"),
+        required=False,
+        choices=[("", _("Open and closed")), ("open", _("Open")), ("closed", _("Closed"))],
+        widget=forms.Select(attrs={"class": "list-filter"}),
+    )
+    mine = forms.BooleanField(
+        label=_("Only opportunities I own"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "list-filter"}),
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=OPPORTUNITY_SORT_CHOICES,
+        widget=forms.Select(attrs={"class": "list-filter"}),
+    )
+
+    def filters(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        state = data.get("state")
+        return {
+            "q": (data.get("q") or "").strip(),
+            "stage": data.get("stage") or "",
+            "is_open": {"open": True, "closed": False}.get(state or ""),
+            "owner_user_id": self.actor.pk if data.get("mine") else None,
+        }
+
+
+class CampaignFilterForm(_ListFilterForm):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=SearchInput(attrs={"placeholder": _("Campaign name"), "autocomplete": "off"}),
+    )
+    type = forms.ChoiceField(
+        label=_("Type"),
+        required=False,
+        choices=[("", _("All types")), *CampaignType.choices],
+        widget=forms.Select(attrs={"class": "list-filter"}),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses")), *CampaignStatus.choices],
+        widget=forms.Select(attrs={"class": "list-filter"}),
+    )
+    mine = forms.BooleanField(
+        label=_("Only campaigns I own"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "list-filter"}),
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=SORT_CHOICES,
+        widget=forms.Select(attrs={"class": "list-filter"}),
+    )
+
+    def filters(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "q": (data.get("q") or "").strip(),
+            "type": data.get("type") or "",
+            "status": data.get("status") or "",
+            "owner_user_id": self.actor.pk if data.get("mine") else None,
+        }
+
+
+class ProductFilterForm(_ListFilterForm):
+    sorts = {"name": "name", "-name": "-name", "code": "code"}
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=SearchInput(attrs={"placeholder": _("Name or code"), "autocomplete": "off"}),
+    )
+    product_line = forms.ModelChoiceField(
+        label=_("Product line"),
+        required=False,
+        queryset=ProductLine.objects.none(),
+        empty_label=_("All product lines"),
+    )
+    inactive = forms.BooleanField(label=_("Include inactive products"), required=False)
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[("name", _("Name, A to Z")), ("-name", _("Name, Z to A")), ("code", _("Code"))],
+    )
+
+    def __init__(self, data: Any, *, actor: User) -> None:
+        forms.Form.__init__(self, data, label_suffix="")
+        self.actor = actor
+        self.fields["product_line"].queryset = selectors.product_line_list(actor)
+        self.is_valid()
+
+    def order(self) -> str:
+        return self.sorts.get(self.cleaned_data.get("sort") or "", "name")
+
+    def filters(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        line = data.get("product_line")
+        return {
+            "q": (data.get("q") or "").strip(),
+            "product_line_id": line.pk if line else None,
+            "active": None if data.get("inactive") else True,
+        }
+
+
+class _RecordForm(TrellisFormMixin, forms.ModelForm):
+    """Create or edit a record. Editing carries the version it started from, so a change
+    made meanwhile by someone else is refused instead of overwritten."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    # Foreign keys chosen by the user; each is resolved among what the actor may read.
+    links: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        self.hidden_links: list[str] = []
+        self.limit_choices(actor)
+        for field in self.fields.values():
+            if isinstance(field, forms.DecimalField):
+                # Money is never negative; said on the field, not as a broken constraint.
+                field.validators.append(MinValueValidator(0))
+                field.widget.attrs["min"] = 0
+        if self.instance.pk is None:
+            del self.fields["version"]
+        else:
+            self.fields["version"].initial = self.instance.version
+        for name in self.links:
+            field = self.fields[name]
+            current = getattr(self.instance, f"{name}_id", None)
+            if current and not field.queryset.filter(pk=current).exists():
+                # Linked to a record the editor cannot see: leave that link as it is.
+                del self.fields[name]
+                self.hidden_links.append(name)
+
+    def limit_choices(self, actor: User) -> None:
+        """Offer only linked records the actor may read."""
+        if "product_line" in self.fields:
+            self.fields["product_line"].queryset = selectors.product_line_list(actor)
+
+    def service_fields(self) -> dict[str, Any]:
+        """Keyword arguments for the create / update services."""
+        return {
+            name: self.cleaned_data[name]
+            for name in self._meta.fields
+            if name in self.fields and name != "version"
+        }
+
+
+def _id_input() -> forms.NumberInput:
+    return forms.NumberInput(attrs={"min": 1})
+
+
+class OpportunityForm(_RecordForm):
+    links = ("account", "contact", "campaign", "product_line")
+
+    account = forms.ModelChoiceField(
+        label=_("Account (id)"),
+        queryset=Account.objects.none(),
+        widget=_id_input(),
+        help_text=_("The id of an account you can see."),
+        error_messages={"invalid_choice": _("No account you can see has this id.")},
+    )
+    contact = forms.ModelChoiceField(
+        label=_("Contact (id)"),
+        queryset=Contact.objects.none(),
+        required=False,
+        widget=_id_input(),
+        help_text=_("Optional: the id of a contact you can see at the account."),
+        error_messages={"invalid_choice": _("No contact you can see has this id.")},
+    )
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"),
+        queryset=Campaign.objects.none(),
+        required=False,
+        empty_label=_("No campaign"),
+    )
+    probability = forms.IntegerField(
+        label=_("Probability (%)"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text=_("Left empty, it follows from the stage."),
+    )
+
+    class Meta:
+        model = Opportunity
+        fields = [
+            "name",
+            "account",
+            "contact",
+            "stage",
+            "amount",
+            "currency",
+            "probability",
+            "expected_close_date",
+            "campaign",
+            "product_line",
+            "close_reason",
+            "description",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "currency": forms.TextInput(attrs={"size": 3}),
+            "expected_close_date": DateInput(),
+        }
+        help_texts = {"currency": _("Three-letter ISO code, e.g. USD, IDR, EUR.")}
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        instance = kwargs.get("instance")
+        # What the record was before the form wrote into it: a stage change with the
+        # probability left as it was gives the new stage's default probability.
+        self.original = (instance.stage, instance.probability) if instance else (None, None)
+        super().__init__(*args, actor=actor, **kwargs)
+        if instance is not None:
+            self.fields["probability"].initial = instance.probability
+
+    def limit_choices(self, actor: User) -> None:
+        super().limit_choices(actor)
+        self.fields["account"].queryset = account_list(actor)
+        self.fields["contact"].queryset = selectors.linkable(actor, Contact)
+        self.fields["campaign"].queryset = selectors.campaign_list(actor).order_by("name")
+
+    def service_fields(self) -> dict[str, Any]:
+        data = super().service_fields()
+        stage, probability = self.original
+        if stage is not None and data["stage"] != stage and data["probability"] == probability:
+            data["probability"] = None
+        return data
+
+
+class CampaignForm(_RecordForm):
+    links = ("product_line",)
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "name",
+            "type",
+            "status",
+            "start_date",
+            "end_date",
+            "budget",
+            "actual_cost",
+            "expected_revenue",
+            "currency",
+            "product_line",
+            "description",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "currency": forms.TextInput(attrs={"size": 3}),
+            "start_date": DateInput(),
+            "end_date": DateInput(),
+        }
+        help_texts = {"currency": _("Three-letter ISO code, e.g. USD, IDR, EUR.")}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", _("The end date must not be before the start date."))
+        return data
+
+
+class CloseForm(TrellisFormMixin, forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[("won", _("Won")), ("lost", _("Lost"))]
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=500)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "close")
+        super().__init__(*args, **kwargs)
+
+
+def _active_users() -> Any:
+    return (
+        User.objects.filter(is_active=True, unit__isnull=False)
+        .select_related("unit")
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class AssignForm(TrellisFormMixin, forms.Form):
+    owner_user = UserChoiceField(label=_("New owner"), queryset=_active_users())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "assign")
+        super().__init__(*args, **kwargs)
