@@ -435,3 +435,11 @@ def test_every_action_on_an_invisible_opportunity_answers_404(api, people, deals
     assert client.post(url(target, "/assign"), {"owner_user_id": 1}).status_code == 404
     assert client.post(url(target, "/share"), {"user_id": people.milan_rep.pk}).status_code == 404
     assert client.get(url(target, "/access")).status_code == 404
+
+
+def test_an_account_with_opportunities_is_not_deleted_and_answers_409(api, people, accounts, deals):
+    response = api(people.rep).delete(f"/api/v1/accounts/{accounts.jakarta.pk}")
+
+    assert response.status_code == 409
+    assert "opportunities" in response.json()["detail"]
+    assert Opportunity.objects.filter(pk=deals.jakarta.pk).exists()

@@ -12,13 +12,14 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from trellis.access import can, visible
 from trellis.access.models import Share
 from trellis.access.services import owner_fields, record_assign, record_share, require
 from trellis.audit.services import audit_record
-from trellis.core.errors import Forbidden, InvalidInput, NotFound
+from trellis.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trellis.core.fields import diff, snapshot
 from trellis.customers.models import Account, Contact, SizeSegment, Tier, segment_for
 from trellis.org.models import Team, User
@@ -178,7 +179,15 @@ def account_delete(actor: User, *, account: Account) -> None:
     require(actor, "delete", account)
     before = snapshot(account)
     pk = account.pk
-    account.delete()
+    try:
+        with transaction.atomic():
+            account.delete()
+    except ProtectedError as exc:
+        kinds = sorted({obj._meta.verbose_name_plural for obj in exc.protected_objects})
+        raise Conflict(
+            f"account {account.name!r} still has {len(exc.protected_objects)} linked "
+            f"record(s) ({', '.join(map(str, kinds))}); delete or move them first"
+        ) from None
     audit_record(
         actor,
         "delete",

@@ -167,10 +167,11 @@ class Opportunity(SecurableModel):
     hierarchy_visibility = True
 
     name = models.CharField(_("name"), max_length=200)
-    # Deleting an account takes its opportunities with it (they have no meaning alone).
+    # An account with opportunities cannot be deleted: the sales history would vanish
+    # without an audit trail (account_delete answers 409 instead).
     account = models.ForeignKey(
         "customers.Account",
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="opportunities",
         verbose_name=_("account"),
     )
