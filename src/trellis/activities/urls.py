@@ -1,3 +1,16 @@
 """Web pages of the activities app (included under the "web" namespace)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from trellis.activities import views
+
+urlpatterns = [
+    path("activities/", views.activity_list, name="activity_list"),
+    path("activities/new/", views.activity_create, name="activity_create"),
+    path("activities/<int:pk>/", views.activity_detail, name="activity_detail"),
+    path("activities/<int:pk>/edit/", views.activity_edit, name="activity_edit"),
+    path("activities/<int:pk>/complete/", views.activity_complete, name="activity_complete"),
+    path("calendar/", views.calendar, name="calendar"),
+    path("timeline/<slug:entity>/<int:pk>/", views.timeline, name="timeline"),
+    path("notes/<int:pk>/delete/", views.note_delete, name="note_delete"),
+]
