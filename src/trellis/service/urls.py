@@ -1,3 +1,20 @@
 """Web pages of the service app (included under the "web" namespace)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from trellis.service import views
+
+urlpatterns = [
+    path("cases/", views.case_list, name="case_list"),
+    path("cases/new/", views.case_create, name="case_create"),
+    path("cases/<int:pk>/", views.case_detail, name="case_detail"),
+    path("cases/<int:pk>/access/", views.case_access, name="case_access"),
+    path("cases/<int:pk>/edit/", views.case_edit, name="case_edit"),
+    path("cases/<int:pk>/status/", views.case_set_status, name="case_set_status"),
+    path("cases/<int:pk>/resolve/", views.case_resolve, name="case_resolve"),
+    path("cases/<int:pk>/close/", views.case_close, name="case_close"),
+    path("cases/<int:pk>/reopen/", views.case_reopen, name="case_reopen"),
+    path("cases/<int:pk>/assign/", views.case_assign, name="case_assign"),
+    path("cases/<int:pk>/share/", views.case_share, name="case_share"),
+    path("cases/<int:pk>/unshare/", views.case_unshare, name="case_unshare"),
+]
