@@ -87,6 +87,27 @@ def record_assign(
         return record
 
 
+def assign_all(
+    actor: Any,
+    records: Iterable[SecurableModel],
+    *,
+    owner_user: User | None = None,
+    owner_team: Team | None = None,
+) -> int:
+    """Give each of `records` the new owner (a cascade). The caller passes records from
+    `visible(actor, Model, "assign")`, so each is one the actor may assign; records that
+    already have this owner are left alone (no empty audit events). Returns how many moved."""
+    moved = 0
+    for record in records:
+        if record.owner_user_id == getattr(owner_user, "pk", None) and (
+            record.owner_team_id == getattr(owner_team, "pk", None)
+        ):
+            continue
+        record_assign(actor, record, owner_user=owner_user, owner_team=owner_team, check=False)
+        moved += 1
+    return moved
+
+
 def _rights(rights: Iterable[str]) -> set[str]:
     chosen = set(rights)
     unknown = chosen - set(RIGHTS)

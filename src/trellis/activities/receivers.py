@@ -8,8 +8,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
+from trellis.access import visible
 from trellis.access.models import SecurableModel
-from trellis.activities.models import Activity, Note
+from trellis.access.services import assign_all
+from trellis.activities.models import Activity, ActivityStatus, Note
+from trellis.customers.models import Account
+from trellis.customers.signals import accounts_reassigned
 
 
 @receiver(post_delete)
@@ -23,3 +27,21 @@ def _forget_deleted_record(sender: Any, instance: Any, **kwargs: Any) -> None:
     Activity.objects.filter(regarding_type=ct, regarding_id=instance.pk).update(
         regarding_type=None, regarding_id=None
     )
+
+
+@receiver(accounts_reassigned)
+def _carry_open_activities(
+    sender: Any, *, actor: Any, account_ids: list[int], owner_user: Any, owner_team: Any, **_: Any
+) -> None:
+    """A cascading account assign carries the open activities about those accounts that
+    the actor may assign."""
+    activities = (
+        visible(actor, Activity, "assign")
+        .filter(
+            regarding_type=ContentType.objects.get_for_model(Account),
+            regarding_id__in=account_ids,
+            status=ActivityStatus.OPEN,
+        )
+        .order_by("pk")
+    )
+    assign_all(actor, activities, owner_user=owner_user, owner_team=owner_team)

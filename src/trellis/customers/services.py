@@ -17,11 +17,12 @@ from django.utils import timezone
 
 from trellis.access import can, visible
 from trellis.access.models import Share
-from trellis.access.services import owner_fields, record_assign, record_share, require
+from trellis.access.services import assign_all, owner_fields, record_assign, record_share, require
 from trellis.audit.services import audit_record
 from trellis.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trellis.core.fields import diff, snapshot
 from trellis.customers.models import Account, Contact, SizeSegment, Tier, segment_for
+from trellis.customers.signals import accounts_reassigned
 from trellis.org.models import Team, User
 from trellis.org.services import check_version
 
@@ -229,6 +230,10 @@ def account_assign(
                     )
                     moved.append(child.pk)
         _carry_contacts(actor, moved, owner_user=owner_user, owner_team=owner_team)
+        # Opportunities, cases and activities live in other apps; they follow through this.
+        accounts_reassigned.send(
+            Account, actor=actor, account_ids=moved, owner_user=owner_user, owner_team=owner_team
+        )
     return account
 
 
@@ -242,12 +247,7 @@ def _carry_contacts(
         .filter(account_id__in=account_ids, is_active=True)
         .order_by("pk")
     )
-    for contact in contacts:
-        if contact.owner_user_id == getattr(owner_user, "pk", None) and (
-            contact.owner_team_id == getattr(owner_team, "pk", None)
-        ):
-            continue
-        record_assign(actor, contact, owner_user=owner_user, owner_team=owner_team, check=False)
+    assign_all(actor, contacts, owner_user=owner_user, owner_team=owner_team)
 
 
 @transaction.atomic
