@@ -122,3 +122,28 @@ def test_the_demo_logins_name_one_user_per_builtin_role(demo):
     assert set(BUILTIN_ROLES) <= {login.role for login in demo.logins}
     for login in demo.logins:
         assert User.objects.get(username=login.username).check_password("trellis-demo")
+
+
+def test_the_demo_fills_every_kind_of_record(demo):
+    for name in ("contacts", "opportunities", "cases", "activities", "campaigns", "products"):
+        assert demo.records[name] > 0, name
+
+
+def test_every_demo_record_is_owned_within_its_owners_unit(demo):
+    from trellis.activities.models import Activity
+    from trellis.customers.models import Contact
+    from trellis.sales.models import Opportunity
+    from trellis.service.models import Case
+
+    for model in (Contact, Opportunity, Case, Activity):
+        for record in model.objects.select_related("owner_user", "owner_team"):
+            owner = record.owner_user or record.owner_team
+            assert record.owning_unit_id == owner.unit_id, (model.__name__, record.pk)
+
+
+def test_demo_cases_are_numbered_and_in_queue_order(demo):
+    from trellis.service.models import Case, queue_key_for
+
+    for case in Case.objects.all():
+        assert case.number
+        assert case.queue_key == queue_key_for(case.priority, case.created_at)

@@ -49,6 +49,7 @@ from trellis.access.services import access_team_member_add, record_share
 from trellis.audit.services import audit_record
 from trellis.core.fields import snapshot
 from trellis.customers.models import Account, Tier, segment_for
+from trellis.demo.records import build_records
 from trellis.org import closure
 from trellis.org.bootstrap import ensure_root_unit
 from trellis.org.models import (
@@ -446,6 +447,7 @@ class DemoSummary:
     shares: int
     seconds: float
     logins: list[DemoLogin]
+    records: dict[str, int] = field(default_factory=dict)
 
 
 def plan_people(users: int = DEFAULT_USERS) -> list[Person]:
@@ -1089,6 +1091,14 @@ def generate(
         builder.build_accounts(accounts)
         with scope_cache():
             builder.build_sharing(admin)
+        records = build_records(
+            builder.rng,
+            builder.fakers,
+            builder.now,
+            builder.accounts,
+            builder.users,
+            {office.country: office.locale for office in OFFICES.values()},
+        )
     return DemoSummary(
         seed=seed,
         units=len(builder.units),
@@ -1096,6 +1106,7 @@ def generate(
         users=len(builder.users),
         accounts=len(builder.accounts),
         shares=builder.shares,
+        records=records,
         seconds=time.perf_counter() - started,
         logins=demo_logins(),
     )

@@ -63,7 +63,9 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo organization (seed {summary.seed}): {summary.units} units, "
                 f"{summary.teams} teams, {summary.users} users, {summary.accounts} accounts, "
-                f"{summary.shares} shares in {summary.seconds:.1f} s."
+                f"{summary.shares} shares"
+                + "".join(f", {count} {name}" for name, count in summary.records.items())
+                + f" in {summary.seconds:.1f} s."
             )
         )
         self.stdout.write("")
