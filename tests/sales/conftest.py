@@ -6,7 +6,7 @@ import pytest
 
 from tests import factories
 from trellis.customers.models import Contact
-from trellis.sales.models import Campaign, Opportunity, Product, ProductLine
+from trellis.sales.models import Campaign, Lead, Opportunity, Product, ProductLine
 
 
 def _owned(owner) -> dict:
@@ -21,6 +21,11 @@ def opportunity(owner, account, **fields) -> Opportunity:
         **_owned(owner),
         **fields,
     )
+
+
+def lead(owner, **fields) -> Lead:
+    """A lead stored directly (no service checks, no phone normalization)."""
+    return Lead.objects.create(last_name=fields.pop("last_name", "Lead"), **_owned(owner), **fields)
 
 
 def campaign(owner, **fields) -> Campaign:
@@ -96,4 +101,16 @@ def product(people, line) -> Product:
         product_line=line,
         list_price=250,
         **_owned(people.product_manager),
+    )
+
+
+@pytest.fixture
+def leads(people):
+    """One lead per person who works leads, named after the place (or the marketer)."""
+    return SimpleNamespace(
+        jakarta=lead(people.rep, first_name="Jaka", last_name="Tarub", company_name="Batik Co"),
+        shanghai=lead(people.shanghai_rep, first_name="Li", last_name="Wei", company_name="Silk"),
+        milan=lead(people.milan_rep, first_name="Marco", last_name="Rossi", company_name="Moda"),
+        marketer=lead(people.marketer, first_name="Sari", last_name="Dewi", company_name="Kopi"),
+        partner=lead(people.partner, first_name="Budi", last_name="Santoso", company_name="Agen"),
     )

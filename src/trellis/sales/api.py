@@ -1,5 +1,6 @@
-"""/api/v1 resources of the sales app: product-lines, products, campaigns, opportunities
-(with their stage history and the close action) and targets (DESIGN.md, REST API
+"""/api/v1 resources of the sales app: product-lines, products, campaigns, leads (with
+the qualify, disqualify, reopen and contacted actions), opportunities (with their stage
+history and the close action) and targets (DESIGN.md, REST API
 conventions). Handlers stay thin: parse, call one service or selector, return."""
 
 from __future__ import annotations
@@ -10,14 +11,23 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 
-from trellis.api.common import ERRORS, Id, Input, Page, get_or_404, if_match, paginate
+from trellis.api.common import (
+    ERRORS,
+    DateTime,
+    Id,
+    Input,
+    Page,
+    get_or_404,
+    if_match,
+    paginate,
+)
 from trellis.api.records import add_record_routes, body_team, body_user
 from trellis.customers.models import Contact
 from trellis.customers.selectors import account_list
 from trellis.sales import selectors, services
-from trellis.sales.models import Campaign, Opportunity, Product, ProductLine, SalesTarget
+from trellis.sales.models import Campaign, Lead, Opportunity, Product, ProductLine, SalesTarget
 
 router = Router(tags=["sales"])
 
@@ -660,3 +670,270 @@ def update_target(request: HttpRequest, target_id: int, payload: TargetPatch) ->
 def delete_target(request: HttpRequest, target_id: int) -> Status:
     services.target_delete(request.user, target=selectors.target_get(request.user, target_id))
     return Status(204, None)
+
+
+# Leads ----------------------------------------------------------------------------------
+
+LeadSourceName = Literal["web_form", "email_campaign", "event", "referral", "partner", "other"]
+LeadRatingName = Literal["hot", "warm", "cold", ""]
+LeadStatusName = Literal["new", "contacted", "qualified", "disqualified"]
+
+
+class LeadOut(Owned):
+    id: int
+    first_name: str
+    last_name: str
+    company_name: str
+    job_title: str
+    email: str
+    phone: str
+    phone_raw: str
+    source: str
+    campaign_id: int | None
+    product_line_id: int | None
+    product_interest: str
+    region: str
+    country: str
+    rating: str
+    status: str
+    disqualify_reason: str
+    first_contacted_at: dt.datetime | None
+    qualified_at: dt.datetime | None
+    description: str
+    external_id: str
+    account_id: int | None
+    contact_id: int | None
+    opportunity_id: int | None
+
+
+class LeadIn(Input):
+    """A new lead. `status` may say where a lead moved in from another CRM stood
+    (`contacted`, or `disqualified` with `disqualify_reason`); it starts `new` otherwise."""
+
+    first_name: str = ""
+    last_name: str
+    company_name: str = ""
+    job_title: str = ""
+    email: str = ""
+    phone: str = ""
+    source: LeadSourceName = "other"
+    campaign_id: Id | None = None
+    product_line_id: Id | None = None
+    product_interest: str = ""
+    region: str = ""
+    country: str = ""
+    rating: LeadRatingName = ""
+    status: Literal["new", "contacted", "disqualified"] = "new"
+    disqualify_reason: str = ""
+    first_contacted_at: DateTime | None = None
+    description: str = ""
+    external_id: str = ""
+    owner_user_id: Id | None = None
+    owner_team_id: Id | None = None
+
+
+class LeadPatch(Input):
+    """Only the fields sent change; null unlinks the campaign or product line and clears
+    the text. The status moves only through the actions, so sending it (or any field not
+    listed) is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first_name: str | None = None
+    last_name: str | None = None
+    company_name: str | None = None
+    job_title: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    source: LeadSourceName | None = None
+    campaign_id: Id | None = None
+    product_line_id: Id | None = None
+    product_interest: str | None = None
+    region: str | None = None
+    country: str | None = None
+    rating: LeadRatingName | None = None
+    description: str | None = None
+    external_id: str | None = None
+
+    _clear = field_validator(
+        "first_name",
+        "company_name",
+        "job_title",
+        "email",
+        "phone",
+        "product_interest",
+        "region",
+        "country",
+        "rating",
+        "description",
+        "external_id",
+    )(_null_clears)
+
+
+class LeadFilters(Paging):
+    q: str = ""
+    status: LeadStatusName | None = None
+    open: bool | None = None
+    source: LeadSourceName | None = None
+    rating: Literal["hot", "warm", "cold"] | None = None
+    campaign_id: Id | None = None
+    product_line_id: Id | None = None
+    region: str | None = None
+    country: str | None = None
+    owner_user_id: Id | None = None
+    owner_team_id: Id | None = None
+    owning_unit_id: Id | None = None
+
+
+class CampaignLeadFilters(Paging):
+    q: str = ""
+    status: LeadStatusName | None = None
+    open: bool | None = None
+
+
+LEAD_ORDERS = ("last_name", "company_name", "created_at", "modified_at", "id")
+
+
+class QualifyIn(Input):
+    """`account_id`: an existing account to use (else one is made from the company
+    name). `create_opportunity` false makes only the account and the contact."""
+
+    account_id: Id | None = None
+    create_opportunity: bool = True
+    opportunity_name: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+
+
+class QualifyOut(Schema):
+    lead: LeadOut
+    account_id: int
+    contact_id: int
+    opportunity_id: int | None
+
+
+class DisqualifyIn(Input):
+    reason: str
+
+
+def _lead_links(request: HttpRequest, data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    """The campaign and product line named in `data`, each one the caller may read."""
+    out: dict[str, Any] = {}
+    if not partial or "campaign_id" in data:
+        out["campaign"] = _campaign(request, data.pop("campaign_id", None))
+    if not partial or "product_line_id" in data:
+        out["product_line"] = _line(request, data.pop("product_line_id", None))
+    return out
+
+
+@router.get("/leads", response={200: Page[LeadOut], **ERRORS})
+def list_leads(request: HttpRequest, filters: Query[LeadFilters]) -> dict:
+    """Leads the caller may read, newest change first by default. `open=true` keeps new
+    and contacted ones; `q` searches names, company, email and phone digits."""
+    params, paging = _page(filters, LEAD_ORDERS)
+    params["is_open"] = params.pop("open")
+    return paginate(selectors.lead_list(request.user, **params), **paging)
+
+
+@router.post("/leads", response={201: LeadOut, **ERRORS})
+def create_lead(request: HttpRequest, payload: LeadIn) -> Status:
+    """Linking a campaign needs read on it; an invisible id answers 404 naming the field."""
+    data = payload.dict()
+    owner_user = body_user(data.pop("owner_user_id"), "owner_user_id")
+    owner_team = body_team(data.pop("owner_team_id"), "owner_team_id")
+    links = _lead_links(request, data, partial=False)
+    lead = services.lead_create(
+        request.user, owner_user=owner_user, owner_team=owner_team, **links, **data
+    )
+    return Status(201, lead)
+
+
+@router.get("/leads/{lead_id}", response={200: LeadOut, **ERRORS})
+def read_lead(request: HttpRequest, lead_id: int) -> Lead:
+    return selectors.lead_get(request.user, lead_id)
+
+
+@router.patch("/leads/{lead_id}", response={200: LeadOut, **ERRORS})
+def update_lead(request: HttpRequest, lead_id: int, payload: LeadPatch) -> Lead:
+    """Send If-Match: <version>; a stale version answers 412."""
+    lead = selectors.lead_get(request.user, lead_id)
+    data = payload.dict(exclude_unset=True)
+    links = _lead_links(request, data, partial=True)
+    return services.lead_update(request.user, lead=lead, version=if_match(request), **links, **data)
+
+
+@router.delete("/leads/{lead_id}", response={204: None, **ERRORS})
+def delete_lead(request: HttpRequest, lead_id: int) -> Status:
+    services.lead_delete(request.user, lead=selectors.lead_get(request.user, lead_id))
+    return Status(204, None)
+
+
+@router.post("/leads/{lead_id}/qualify", response={200: QualifyOut, **ERRORS})
+def qualify_lead(request: HttpRequest, lead_id: int, payload: QualifyIn) -> dict:
+    """In one transaction: an account (the one named, or a new one from the company), a
+    contact and an opportunity (unless `create_opportunity` is false), linked back to
+    the lead, which becomes qualified. If-Match is honoured; a lead that is not new or
+    contacted answers 409."""
+    lead = selectors.lead_get(request.user, lead_id)
+    account = None
+    if payload.account_id is not None:
+        account = get_or_404(
+            lambda: account_list(request.user), payload.account_id, "account", "account_id"
+        )
+    lead = services.lead_qualify(
+        request.user,
+        lead=lead,
+        account=account,
+        create_opportunity=payload.create_opportunity,
+        opportunity_name=payload.opportunity_name,
+        amount=payload.amount,
+        currency=payload.currency,
+        version=if_match(request),
+    )
+    return {
+        "lead": lead,
+        "account_id": lead.account_id,
+        "contact_id": lead.contact_id,
+        "opportunity_id": lead.opportunity_id,
+    }
+
+
+@router.post("/leads/{lead_id}/disqualify", response={200: LeadOut, **ERRORS})
+def disqualify_lead(request: HttpRequest, lead_id: int, payload: DisqualifyIn) -> Lead:
+    """A reason is required; If-Match is honoured."""
+    return services.lead_disqualify(
+        request.user,
+        lead=selectors.lead_get(request.user, lead_id),
+        reason=payload.reason,
+        version=if_match(request),
+    )
+
+
+@router.post("/leads/{lead_id}/reopen", response={200: LeadOut, **ERRORS})
+def reopen_lead(request: HttpRequest, lead_id: int) -> Lead:
+    """A disqualified lead goes back to new; any other answers 409."""
+    return services.lead_reopen(
+        request.user, lead=selectors.lead_get(request.user, lead_id), version=if_match(request)
+    )
+
+
+@router.post("/leads/{lead_id}/contacted", response={200: LeadOut, **ERRORS})
+def lead_contacted(request: HttpRequest, lead_id: int) -> Lead:
+    """Log a contact: a new lead becomes contacted and the first contact is stamped."""
+    return services.lead_mark_contacted(
+        request.user, lead=selectors.lead_get(request.user, lead_id), version=if_match(request)
+    )
+
+
+add_record_routes(router, resource="leads", entity="lead", get=selectors.lead_get, out=LeadOut)
+
+
+@router.get("/campaigns/{campaign_id}/leads", response={200: Page[LeadOut], **ERRORS})
+def campaign_leads(
+    request: HttpRequest, campaign_id: int, filters: Query[CampaignLeadFilters]
+) -> dict:
+    """The leads from a campaign the caller may read that they may read too."""
+    campaign = selectors.campaign_get(request.user, campaign_id)
+    params, paging = _page(filters, LEAD_ORDERS)
+    params["is_open"] = params.pop("open")
+    return paginate(selectors.lead_list(request.user, campaign_id=campaign.pk, **params), **paging)

@@ -17,6 +17,10 @@ from trellis.sales.models import (
     Campaign,
     CampaignStatus,
     CampaignType,
+    Lead,
+    LeadRating,
+    LeadSource,
+    LeadStatus,
     Opportunity,
     ProductLine,
     Stage,
@@ -28,9 +32,13 @@ __all__ = [
     "CampaignFilterForm",
     "CampaignForm",
     "CloseForm",
+    "DisqualifyForm",
+    "LeadFilterForm",
+    "LeadForm",
     "OpportunityFilterForm",
     "OpportunityForm",
     "ProductFilterForm",
+    "QualifyForm",
     "ShareForm",
     "UnshareForm",
 ]
@@ -128,6 +136,82 @@ class OpportunityFilterForm(_ListFilterForm):
             "q": (data.get("q") or "").strip(),
             "stage": data.get("stage") or "",
             "is_open": {"open": True, "closed": False}.get(state or ""),
+            "owner_user_id": self.actor.pk if data.get("mine") else None,
+        }
+
+
+LEAD_SORTS = {
+    "-modified": "-modified_at",
+    "modified": "modified_at",
+    "name": "last_name",
+    "-name": "-last_name",
+    "company": "company_name",
+    "-created": "-created_at",
+}
+
+
+class LeadFilterForm(_ListFilterForm):
+    sorts = LEAD_SORTS
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=SearchInput(
+            attrs={"placeholder": _("Name, company, email or phone"), "autocomplete": "off"}
+        ),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses")), *LeadStatus.choices],
+        widget=forms.Select(attrs={"class": "list-filter"}),
+    )
+    state = forms.ChoiceField(
+        label=_("Open or closed"),
+        required=False,
+        choices=[("", _("Open and closed")), ("open", _("Open")), ("closed", _("Closed"))],
+        widget=forms.Select(attrs={"class": "list-filter"}),
+    )
+    source = forms.ChoiceField(
+        label=_("Source"),
+        required=False,
+        choices=[("", _("All sources")), *LeadSource.choices],
+        widget=forms.Select(attrs={"class": "list-filter"}),
+    )
+    rating = forms.ChoiceField(
+        label=_("Rating"),
+        required=False,
+        choices=[("", _("All ratings")), *LeadRating.choices],
+        widget=forms.Select(attrs={"class": "list-filter"}),
+    )
+    mine = forms.BooleanField(
+        label=_("Only leads I own"),
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "list-filter"}),
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[
+            ("-modified", _("Recently changed first")),
+            ("modified", _("Least recently changed first")),
+            ("-created", _("Newest first")),
+            ("name", _("Last name, A to Z")),
+            ("-name", _("Last name, Z to A")),
+            ("company", _("Company, A to Z")),
+        ],
+        widget=forms.Select(attrs={"class": "list-filter"}),
+    )
+
+    def filters(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "q": (data.get("q") or "").strip(),
+            "status": data.get("status") or "",
+            "source": data.get("source") or "",
+            "rating": data.get("rating") or "",
+            "is_open": {"open": True, "closed": False}.get(data.get("state") or ""),
             "owner_user_id": self.actor.pk if data.get("mine") else None,
         }
 
@@ -372,6 +456,101 @@ class CampaignForm(_RecordForm):
         if start and end and end < start:
             self.add_error("end_date", _("The end date must not be before the start date."))
         return data
+
+
+class LeadForm(_RecordForm):
+    links = ("campaign", "product_line")
+
+    phone = forms.CharField(
+        label=_("Phone"),
+        required=False,
+        max_length=64,
+        help_text=_("With + and the country code, or as dialled in the lead's country."),
+    )
+    campaign = forms.ModelChoiceField(
+        label=_("Campaign"),
+        queryset=Campaign.objects.none(),
+        required=False,
+        empty_label=_("No campaign"),
+    )
+
+    class Meta:
+        model = Lead
+        fields = [
+            "first_name",
+            "last_name",
+            "company_name",
+            "job_title",
+            "email",
+            "phone",
+            "source",
+            "rating",
+            "campaign",
+            "product_line",
+            "product_interest",
+            "region",
+            "country",
+            "description",
+        ]
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 4}),
+            "country": forms.TextInput(attrs={"size": 2}),
+        }
+        help_texts = {"country": _("Two-letter ISO code, e.g. ID, IT, CN.")}
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, actor=actor, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["phone"] = self.instance.phone_raw or self.instance.phone
+
+    def limit_choices(self, actor: User) -> None:
+        super().limit_choices(actor)
+        self.fields["campaign"].queryset = selectors.campaign_list(actor).order_by("name")
+
+    def _post_clean(self) -> None:
+        # The typed phone is normalized by the service; the model's E.164 column is
+        # shorter than what people type, so it is not checked against it here.
+        phone = self.cleaned_data.pop("phone", None)
+        super()._post_clean()
+        if phone is not None:
+            self.cleaned_data["phone"] = phone
+
+
+class QualifyForm(TrellisFormMixin, forms.Form):
+    account = forms.ModelChoiceField(
+        label=_("Existing account (id)"),
+        queryset=Account.objects.none(),
+        required=False,
+        widget=_id_input(),
+        help_text=_("Leave empty to create an account from the company name."),
+        error_messages={"invalid_choice": _("No account you can see has this id.")},
+    )
+    create_opportunity = forms.BooleanField(
+        label=_("Create an opportunity"), required=False, initial=True
+    )
+    opportunity_name = forms.CharField(
+        label=_("Opportunity name"),
+        required=False,
+        max_length=200,
+        help_text=_("Left empty, it follows from the company and the product interest."),
+    )
+    amount = forms.DecimalField(
+        label=_("Amount"), required=False, min_value=0, max_digits=16, decimal_places=2
+    )
+    currency = forms.CharField(label=_("Currency"), required=False, max_length=3)
+
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "qualify")
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = account_list(actor)
+
+
+class DisqualifyForm(TrellisFormMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "disqualify")
+        super().__init__(*args, **kwargs)
 
 
 class CloseForm(TrellisFormMixin, forms.Form):

@@ -1,7 +1,7 @@
-"""Sales: the product catalog, campaigns, opportunities (with their stage history) and
-sales targets.
+"""Sales: the product catalog, campaigns, leads, opportunities (with their stage
+history) and sales targets.
 
-Products, campaigns and opportunities are securable records (DESIGN.md, the access
+Products, campaigns, leads and opportunities are securable records (DESIGN.md, the access
 model). Product lines are a plain catalog table and sales targets are guarded by
 privileges; see `ProductLine` and `SalesTarget` for their rules.
 """
@@ -199,6 +199,15 @@ class Opportunity(SecurableModel):
         related_name="opportunities",
         verbose_name=_("campaign"),
     )
+    # The lead this opportunity was qualified from, if any.
+    lead = models.ForeignKey(
+        "sales.Lead",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="opportunities",
+        verbose_name=_("lead"),
+    )
     stage = models.CharField(
         _("stage"), max_length=20, choices=Stage.choices, default=Stage.PROSPECTING
     )
@@ -319,3 +328,130 @@ class SalesTarget(models.Model):
     def __str__(self) -> str:
         who = self.user if self.user_id else self.team
         return f"{who}: {self.period_start}–{self.period_end}"
+
+
+class LeadSource(models.TextChoices):
+    WEB_FORM = "web_form", _("Web form")
+    EMAIL_CAMPAIGN = "email_campaign", _("E-mail campaign")
+    EVENT = "event", _("Event")
+    REFERRAL = "referral", _("Referral")
+    PARTNER = "partner", _("Partner")
+    OTHER = "other", _("Other")
+
+
+class LeadRating(models.TextChoices):
+    HOT = "hot", _("Hot")
+    WARM = "warm", _("Warm")
+    COLD = "cold", _("Cold")
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", _("New")
+    CONTACTED = "contacted", _("Contacted")
+    QUALIFIED = "qualified", _("Qualified")
+    DISQUALIFIED = "disqualified", _("Disqualified")
+
+
+# Leads still being worked: they can be contacted, qualified or disqualified.
+OPEN_LEAD_STATUSES = (LeadStatus.NEW, LeadStatus.CONTACTED)
+
+
+class Lead(SecurableModel):
+    """Someone who may become a customer: a person, their company and what they are
+    interested in. Worked from `new` to `contacted`, then qualified (into an account, a
+    contact and an opportunity, linked back here) or disqualified with a reason; a
+    disqualified lead can be reopened, a qualified one is final."""
+
+    access_entity = "lead"
+    hierarchy_visibility = True
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True, default="")
+    last_name = models.CharField(_("last name"), max_length=100)
+    company_name = models.CharField(_("company"), max_length=200, blank=True, default="")
+    job_title = models.CharField(_("job title"), max_length=120, blank=True, default="")
+    email = models.CharField(_("email"), max_length=254, blank=True, default="", db_index=True)
+    # Kept as typed (`phone_raw`) and in E.164 for search and dialing, like contacts.
+    phone = models.CharField(_("phone"), max_length=32, blank=True, default="", db_index=True)
+    phone_raw = models.CharField(_("phone as entered"), max_length=64, blank=True, default="")
+    source = models.CharField(
+        _("source"), max_length=20, choices=LeadSource.choices, default=LeadSource.OTHER
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        verbose_name=_("campaign"),
+    )
+    product_line = models.ForeignKey(
+        ProductLine,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        verbose_name=_("product line"),
+    )
+    product_interest = models.CharField(
+        _("product interest"), max_length=200, blank=True, default=""
+    )
+    region = models.CharField(_("region"), max_length=60, blank=True, default="")
+    country = models.CharField(_("country"), max_length=2, blank=True, default="")
+    rating = models.CharField(
+        _("rating"), max_length=10, choices=LeadRating.choices, blank=True, default=""
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=LeadStatus.choices, default=LeadStatus.NEW
+    )
+    disqualify_reason = models.CharField(
+        _("disqualify reason"), max_length=500, blank=True, default=""
+    )
+    first_contacted_at = models.DateTimeField(_("first contacted"), null=True, blank=True)
+    qualified_at = models.DateTimeField(_("qualified at"), null=True, blank=True)
+    description = models.TextField(_("description"), blank=True, default="")
+    external_id = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    # Filled by qualify: what the lead became.
+    account = models.ForeignKey(
+        "customers.Account",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        verbose_name=_("account"),
+    )
+    contact = models.ForeignKey(
+        "customers.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+        verbose_name=_("contact"),
+    )
+    opportunity = models.ForeignKey(
+        Opportunity,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("opportunity"),
+    )
+
+    class Meta(SecurableModel.Meta):
+        ordering = ["-modified_at", "-id"]
+        indexes = [
+            *SecurableModel.Meta.indexes,
+            models.Index(fields=["status", "modified_at"], name="lead_status_idx"),
+            models.Index(fields=["campaign", "status"], name="lead_campaign_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The person's name, or the company when no name was given."""
+        return f"{self.first_name} {self.last_name}".strip() or self.company_name
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_LEAD_STATUSES

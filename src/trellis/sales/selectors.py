@@ -3,6 +3,7 @@ and sales targets follow the rules stated on their models."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -14,7 +15,9 @@ from trellis.org.roles import ORG, SUBTREE, UNIT
 from trellis.org.selectors import active_memberships, privilege_covers_unit, privilege_grants
 from trellis.sales.models import (
     CLOSED_STAGES,
+    OPEN_LEAD_STATUSES,
     Campaign,
+    Lead,
     Opportunity,
     OpportunityStageChange,
     Product,
@@ -217,6 +220,108 @@ def opportunity_stage_changes(actor: Any, opportunity: Opportunity) -> QuerySet:
         .select_related("changed_by")
         .order_by("changed_at", "pk")
     )
+
+
+# Leads ----------------------------------------------------------------------------------
+
+LEAD_FILTERS = (
+    "status",
+    "source",
+    "rating",
+    "campaign_id",
+    "product_line_id",
+    "region",
+    "country",
+    "owner_user_id",
+    "owner_team_id",
+    "owning_unit_id",
+)
+# Fewer digits than this in a search are not taken for (part of) a phone number.
+MIN_PHONE_DIGITS = 3
+
+
+def _phone_digits(q: str) -> list[str]:
+    """Digit strings to look for in E.164 numbers: "+62 21 555" -> ["6221555"]; a
+    national "021 555" also without its trunk 0 -> ["021555", "21555"]."""
+    digits = re.sub(r"\D", "", q)
+    if len(digits) < MIN_PHONE_DIGITS or re.search(r"[^\d\s()+.\-/]", q):
+        return []
+    national = digits.lstrip("0")
+    return (
+        [digits, national] if national != digits and len(national) >= MIN_PHONE_DIGITS else [digits]
+    )
+
+
+def lead_search(q: str) -> Q:
+    """Leads matching `q`: every word in the person's name, the company or the email
+    (any part, any case), or the digits of `q` within the normalized phone."""
+    words = q.split()
+    if not words:
+        return Q()
+    condition = Q()
+    for word in words:
+        condition &= (
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(company_name__icontains=word)
+            | Q(email__icontains=word)
+        )
+    for digits in _phone_digits(q):
+        condition |= Q(phone__contains=digits)
+    return condition
+
+
+def lead_list(
+    actor: Any,
+    *,
+    q: str = "",
+    is_open: bool | None = None,
+    action: str = "read",
+    **filters: Any,
+) -> QuerySet:
+    """Leads `actor` may see, narrowed by exact filters, open (new or contacted) or not,
+    and a search over name, company, email and phone digits."""
+    qs = visible(actor, Lead, action).select_related(
+        "owner_user", "owner_team", "owning_unit", "campaign"
+    )
+    clean = _exact(filters, LEAD_FILTERS)
+    if "country" in clean:
+        clean["country"] = str(clean["country"]).upper()
+    if "region" in clean:
+        clean["region__iexact"] = clean.pop("region")
+    if clean:
+        qs = qs.filter(**clean)
+    if is_open is True:
+        qs = qs.filter(status__in=OPEN_LEAD_STATUSES)
+    elif is_open is False:
+        qs = qs.exclude(status__in=OPEN_LEAD_STATUSES)
+    if q.strip():
+        qs = qs.filter(lead_search(q.strip()))
+    return qs
+
+
+def lead_get(actor: Any, pk: int) -> Lead:
+    """One lead the actor may see; NotFound for a missing or invisible id alike."""
+    lead = (
+        visible(actor, Lead, "read")
+        .select_related(
+            "owner_user",
+            "owner_team",
+            "owning_unit",
+            "campaign",
+            "product_line",
+            "account",
+            "contact",
+            "opportunity",
+            "created_by",
+            "modified_by",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if lead is None:
+        raise NotFound(f"lead {pk} not found")
+    return lead
 
 
 # Sales targets --------------------------------------------------------------------------

@@ -14,6 +14,9 @@ from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -24,14 +27,20 @@ from trellis.audit.services import audit_record
 from trellis.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trellis.core.fields import diff, snapshot
 from trellis.customers.models import Account, Contact
+from trellis.customers.services import account_create, contact_create, normalize_phone
 from trellis.org.models import Team, TeamKind, User
 from trellis.org.services import check_version
 from trellis.sales.models import (
     CLOSED_STAGES,
     DEFAULT_PROBABILITY,
+    OPEN_LEAD_STATUSES,
     Campaign,
     CampaignStatus,
     CampaignType,
+    Lead,
+    LeadRating,
+    LeadSource,
+    LeadStatus,
     Opportunity,
     OpportunityStageChange,
     Product,
@@ -451,11 +460,13 @@ def opportunity_create(
     owner_user: User | None = None,
     owner_team: Team | None = None,
     closed_at: dt.datetime | None = None,
+    lead: Lead | None = None,
     **fields: Any,
 ) -> Opportunity:
     """Open an opportunity on an account the actor can read, owned by the actor unless
     another owner is given. Without a probability it gets the stage's default. Created
-    won or lost, it is closed now (or at `closed_at`, for history moved in)."""
+    won or lost, it is closed now (or at `closed_at`, for history moved in). `lead` is
+    the lead it was qualified from (set by `lead_qualify`, which checked it)."""
     if account is None:
         raise InvalidInput.field("account_id", "an opportunity needs an account")
     data = _clean_opportunity(fields, creating=True)
@@ -466,6 +477,7 @@ def opportunity_create(
         contact=contact,
         campaign=campaign,
         product_line=product_line,
+        lead=lead,
         **_owner(actor, owner_user, owner_team),
         created_by=actor,
         modified_by=actor,
@@ -695,3 +707,336 @@ def target_update(
 def target_delete(actor: User, *, target: SalesTarget) -> None:
     _require_target_setter(actor, target)
     _delete(actor, target, "sales_target", snapshot(target))
+
+
+# Leads ----------------------------------------------------------------------------------
+
+LEAD_FIELDS = (
+    "first_name",
+    "last_name",
+    "company_name",
+    "job_title",
+    "email",
+    "phone",
+    "source",
+    "product_interest",
+    "region",
+    "country",
+    "rating",
+    "description",
+    "external_id",
+)
+# Only when creating (history moved in from another CRM keeps where it stood); after
+# that the status moves only through the actions below.
+LEAD_CREATE_ONLY = ("status", "disqualify_reason", "first_contacted_at")
+LEAD_TEXT = tuple(name for name in LEAD_FIELDS if name not in ("source", "rating"))
+
+
+def _clean_lead(fields: dict[str, Any], creating: bool) -> dict[str, Any]:
+    if not creating and "status" in fields:
+        raise InvalidInput.field(
+            "status", "change it with the contacted, disqualify, reopen or qualify actions"
+        )
+    allowed = LEAD_FIELDS + LEAD_CREATE_ONLY if creating else LEAD_FIELDS
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise InvalidInput.field(sorted(unknown)[0], "unknown field")
+    out = dict(fields)
+    for key in (*LEAD_TEXT, "disqualify_reason"):
+        if key in out:
+            value = out[key]
+            if value is not None and not isinstance(value, str):
+                raise InvalidInput.field(key, "must be text")
+            out[key] = (value or "").strip()
+    if (creating or "last_name" in out) and not out.get("last_name"):
+        raise InvalidInput.field("last_name", "must not be empty")
+    if out.get("email"):
+        try:
+            validate_email(out["email"])
+        except ValidationError:
+            raise InvalidInput.field(
+                "email", f"{out['email']!r} is not a valid email address"
+            ) from None
+    if "country" in out:
+        country = out["country"].upper()
+        if country and (len(country) != 2 or not country.isalpha()):
+            raise InvalidInput.field("country", "must be a two-letter ISO 3166 code")
+        out["country"] = country
+    if "source" in out and out["source"] in (None, ""):
+        out["source"] = LeadSource.OTHER
+    _choice(out, "source", LeadSource)
+    if "rating" in out:
+        out["rating"] = out["rating"] or ""
+        if out["rating"] and out["rating"] not in LeadRating.values:
+            raise InvalidInput.field("rating", f"must be one of {', '.join(LeadRating.values)}")
+    if "status" in out:
+        starts = (LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.DISQUALIFIED)
+        if out["status"] not in starts:
+            raise InvalidInput.field(
+                "status",
+                f"a lead starts as one of {', '.join(starts)} (qualify it to make it qualified)",
+            )
+    if "phone" in out and len(out["phone"]) > Lead._meta.get_field("phone_raw").max_length:
+        raise InvalidInput.field("phone", "is too long for a phone number")
+    for key, value in out.items():
+        if key == "phone":
+            continue
+        limit = getattr(Lead._meta.get_field(key), "max_length", None)
+        if limit and isinstance(value, str) and len(value) > limit:
+            raise InvalidInput.field(key, f"must be at most {limit} characters")
+    return out
+
+
+def _lead_phone(lead: Lead, raw: str) -> None:
+    """Keep the phone as typed and in E.164. A number without a country code is read in
+    the lead's country, else the owner's region when that is a country code."""
+    lead.phone_raw = raw
+    if not raw:
+        lead.phone = ""
+        return
+    region = None
+    candidates = [lead.country, lead.owner_user.region if lead.owner_user_id else ""]
+    for candidate in candidates:
+        code = (candidate or "").strip().upper()
+        if code in phonenumbers.SUPPORTED_REGIONS:
+            region = code
+            break
+    if region is None and not raw.startswith("+"):
+        raise InvalidInput.field(
+            "phone", "start the number with + and its country code, or give the lead a country"
+        )
+    lead.phone = normalize_phone(raw, region, "phone")
+
+
+def _check_disqualify_reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput.field("reason", "say why the lead is disqualified")
+    limit = Lead._meta.get_field("disqualify_reason").max_length
+    if len(reason) > limit:
+        raise InvalidInput.field("reason", f"must be at most {limit} characters")
+    return reason
+
+
+def _leave_new(lead: Lead, now: dt.datetime) -> None:
+    """The first time a lead leaves `new`, it has been contacted."""
+    if lead.first_contacted_at is None:
+        lead.first_contacted_at = now
+
+
+def _locked_lead(actor: User, lead: Lead, version: int | None) -> Lead:
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    require(actor, "write", lead)
+    check_version(lead, version)
+    return lead
+
+
+def _require_open(lead: Lead, action: str) -> None:
+    if lead.status not in OPEN_LEAD_STATUSES:
+        raise Conflict.field("status", f"a {lead.status} lead cannot be {action}")
+
+
+def _save_lead(actor: User, lead: Lead, action: str, before: dict[str, Any]) -> Lead:
+    _touch(lead, actor)
+    lead.save()
+    audit_record(actor, action, lead, changes=diff(before, snapshot(lead)))
+    return lead
+
+
+@transaction.atomic
+def lead_create(
+    actor: User,
+    *,
+    owner_user: User | None = None,
+    owner_team: Team | None = None,
+    campaign: Campaign | None = None,
+    product_line: ProductLine | None = None,
+    **fields: Any,
+) -> Lead:
+    """Record a lead, owned by the actor unless another owner is given (needs assign).
+
+    The phone is normalized to E.164 (the typed text kept in `phone_raw`); linking a
+    campaign needs read on it. A lead starts `new` unless `status` says `contacted` or
+    `disqualified` (with `disqualify_reason`), for history moved in; a lead that is
+    past `new` has a `first_contacted_at` (now unless given)."""
+    clean = _clean_lead(fields, creating=True)
+    raw_phone = clean.pop("phone", "")
+    lead = Lead(
+        **clean,
+        campaign=campaign,
+        product_line=product_line,
+        **_owner(actor, owner_user, owner_team),
+        created_by=actor,
+        modified_by=actor,
+    )
+    _check_create(actor, lead, "leads")
+    _linked(actor, campaign, "campaign_id")
+    _linked_line(actor, product_line)
+    if lead.status == LeadStatus.DISQUALIFIED:
+        if not lead.disqualify_reason:
+            raise InvalidInput.field("disqualify_reason", "say why the lead is disqualified")
+    elif lead.disqualify_reason:
+        raise InvalidInput.field("disqualify_reason", "only a disqualified lead has one")
+    if lead.status != LeadStatus.NEW:
+        _leave_new(lead, lead.created_at)
+    _lead_phone(lead, raw_phone)
+    lead.save()
+    audit_record(actor, "create", lead, changes=snapshot(lead))
+    return lead
+
+
+@transaction.atomic
+def lead_update(
+    actor: User,
+    *,
+    lead: Lead,
+    version: int | None = None,
+    campaign: Campaign | None | Any = ...,
+    product_line: ProductLine | None | Any = ...,
+    **fields: Any,
+) -> Lead:
+    """Change a lead's fields (needs write; a new campaign needs read on it). The status
+    moves only through the actions. `version` guards against lost updates."""
+    lead = _locked_lead(actor, lead, version)
+    before = snapshot(lead)
+    clean = _clean_lead(fields, creating=False)
+    raw_phone = clean.pop("phone", None)
+    for key, value in clean.items():
+        setattr(lead, key, value)
+    if campaign is not ... and campaign != lead.campaign:
+        _linked(actor, campaign, "campaign_id")
+        lead.campaign = campaign
+    if product_line is not ...:
+        _linked_line(actor, product_line)
+        lead.product_line = product_line
+    if raw_phone is not None:
+        _lead_phone(lead, raw_phone)
+    return _save_lead(actor, lead, "update", before)
+
+
+@transaction.atomic
+def lead_delete(actor: User, *, lead: Lead) -> None:
+    """Remove a lead; what it was qualified into stays (the opportunity loses the link)."""
+    require(actor, "delete", lead)
+    _delete(actor, lead, "lead", snapshot(lead))
+
+
+@transaction.atomic
+def lead_mark_contacted(actor: User, *, lead: Lead, version: int | None = None) -> Lead:
+    """Log that the lead was contacted: a `new` lead becomes `contacted`, and the first
+    contact is stamped. Needs write; a qualified or disqualified lead answers 409."""
+    lead = _locked_lead(actor, lead, version)
+    _require_open(lead, "contacted")
+    before = snapshot(lead)
+    _leave_new(lead, timezone.now())
+    lead.status = LeadStatus.CONTACTED
+    return _save_lead(actor, lead, "contacted", before)
+
+
+@transaction.atomic
+def lead_disqualify(actor: User, *, lead: Lead, reason: str, version: int | None = None) -> Lead:
+    """Disqualify an open lead, saying why (needs write). It can be reopened later."""
+    lead = _locked_lead(actor, lead, version)
+    reason = _check_disqualify_reason(reason)
+    _require_open(lead, "disqualified")
+    before = snapshot(lead)
+    _leave_new(lead, timezone.now())
+    lead.status = LeadStatus.DISQUALIFIED
+    lead.disqualify_reason = reason
+    return _save_lead(actor, lead, "disqualify", before)
+
+
+@transaction.atomic
+def lead_reopen(actor: User, *, lead: Lead, version: int | None = None) -> Lead:
+    """Put a disqualified lead back to `new` (needs write); the reason is cleared from the
+    lead and kept in its audit trail. Only disqualified leads reopen."""
+    lead = _locked_lead(actor, lead, version)
+    if lead.status != LeadStatus.DISQUALIFIED:
+        raise Conflict.field(
+            "status", f"only a disqualified lead reopens (this one is {lead.status})"
+        )
+    before = snapshot(lead)
+    lead.status = LeadStatus.NEW
+    lead.disqualify_reason = ""
+    return _save_lead(actor, lead, "reopen", before)
+
+
+def _opportunity_name(lead: Lead, account: Account, given: str | None) -> str:
+    name = (given or "").strip()
+    if not name:
+        base = lead.company_name or account.name
+        name = f"{base} – {lead.product_interest}" if lead.product_interest else base
+    return name[: Opportunity._meta.get_field("name").max_length]
+
+
+@transaction.atomic
+def lead_qualify(
+    actor: User,
+    *,
+    lead: Lead,
+    account: Account | None = None,
+    create_opportunity: bool = True,
+    opportunity_name: str | None = None,
+    amount: Any = None,
+    currency: str | None = None,
+    version: int | None = None,
+) -> Lead:
+    """Turn an open lead, in one transaction, into an account, a contact and (unless
+    `create_opportunity` is False) an opportunity, all linked back to the lead, which
+    becomes `qualified` for good. Anything refused rolls the whole of it back.
+
+    `account` is an existing account to use (needs read on it; NotFound naming
+    `account_id` otherwise); without it a new one is made from the lead's company name,
+    region and country. The contact takes the person's name, title, email and phone.
+    The opportunity starts in prospecting with the lead's campaign and product line
+    (each carried over only when the actor may read it). Needs write on the lead; the
+    account, contact and opportunity services check create rights themselves."""
+    lead = _locked_lead(actor, lead, version)
+    _require_open(lead, "qualified")
+    before = snapshot(lead)
+    if account is not None:
+        _linked(actor, account, "account_id")
+    elif not lead.company_name:
+        raise InvalidInput.field(
+            "account_id", "give an existing account, or set the lead's company name first"
+        )
+    else:
+        account = account_create(
+            actor, name=lead.company_name, region=lead.region, country=lead.country
+        )
+    contact = contact_create(
+        actor,
+        account=account,
+        first_name=lead.first_name,
+        last_name=lead.last_name,
+        job_title=lead.job_title,
+        email=lead.email,
+        phone=lead.phone_raw or lead.phone,
+        country=lead.country,
+    )
+    opportunity = None
+    if create_opportunity:
+        money: dict[str, Any] = {}
+        if amount is not None:
+            money["amount"] = amount
+        if currency:
+            money["currency"] = currency
+        campaign = lead.campaign if lead.campaign_id and can(actor, "read", lead.campaign) else None
+        line = lead.product_line if may_read_catalog(actor) else None
+        opportunity = opportunity_create(
+            actor,
+            account=account,
+            contact=contact,
+            campaign=campaign,
+            product_line=line,
+            lead=lead,
+            name=_opportunity_name(lead, account, opportunity_name),
+            stage=Stage.PROSPECTING,
+            **money,
+        )
+    now = timezone.now()
+    _leave_new(lead, now)
+    lead.status = LeadStatus.QUALIFIED
+    lead.qualified_at = now
+    lead.account, lead.contact, lead.opportunity = account, contact, opportunity
+    return _save_lead(actor, lead, "qualify", before)

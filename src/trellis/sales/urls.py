@@ -5,6 +5,18 @@ from django.urls import path
 from trellis.sales import views
 
 urlpatterns = [
+    path("leads/", views.lead_list, name="lead_list"),
+    path("leads/new/", views.lead_create, name="lead_create"),
+    path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
+    path("leads/<int:pk>/access/", views.lead_access, name="lead_access"),
+    path("leads/<int:pk>/edit/", views.lead_edit, name="lead_edit"),
+    path("leads/<int:pk>/qualify/", views.lead_qualify, name="lead_qualify"),
+    path("leads/<int:pk>/disqualify/", views.lead_disqualify, name="lead_disqualify"),
+    path("leads/<int:pk>/contacted/", views.lead_contacted, name="lead_contacted"),
+    path("leads/<int:pk>/reopen/", views.lead_reopen, name="lead_reopen"),
+    path("leads/<int:pk>/assign/", views.lead_assign, name="lead_assign"),
+    path("leads/<int:pk>/share/", views.lead_share, name="lead_share"),
+    path("leads/<int:pk>/unshare/", views.lead_unshare, name="lead_unshare"),
     path("opportunities/", views.opportunity_list, name="opportunity_list"),
     path("opportunities/new/", views.opportunity_create, name="opportunity_create"),
     path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity_detail"),

@@ -1,4 +1,4 @@
-"""Sales pages: opportunities, campaigns and the product list. Each view parses its
+"""Sales pages: leads, opportunities, campaigns and the product list. Each view parses its
 input, calls a selector or a service, and renders.
 
 A missing record and one the user may not read both answer 404; one they may read but
@@ -24,19 +24,24 @@ from trellis.access.models import SecurableModel
 from trellis.access.selectors import access_rows, record_shares
 from trellis.access.services import record_assign, record_share, record_unshare
 from trellis.core.errors import NotFound, StaleVersion, TrellisError
+from trellis.customers.models import Contact
 from trellis.sales import selectors, services
 from trellis.sales.forms import (
     AssignForm,
     CampaignFilterForm,
     CampaignForm,
     CloseForm,
+    DisqualifyForm,
+    LeadFilterForm,
+    LeadForm,
     OpportunityFilterForm,
     OpportunityForm,
     ProductFilterForm,
+    QualifyForm,
     ShareForm,
     UnshareForm,
 )
-from trellis.sales.models import Campaign, Opportunity
+from trellis.sales.models import Campaign, Lead, LeadStatus, Opportunity
 from trellis.web.forms import add_service_error
 from trellis.web.pagination import keyset_page
 
@@ -346,6 +351,227 @@ def opportunity_share(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def opportunity_unshare(request: HttpRequest, pk: int) -> HttpResponse:
     return _unshare(request, _opportunity(request, pk), OPPORTUNITY_URLS)
+
+
+# Leads ----------------------------------------------------------------------------------
+
+LEAD_URLS = {
+    "list": "web:lead_list",
+    "detail": "web:lead_detail",
+    "edit": "web:lead_edit",
+    "access": "web:lead_access",
+    "assign": "web:lead_assign",
+    "share": "web:lead_share",
+    "unshare": "web:lead_unshare",
+}
+
+
+def _lead(request: HttpRequest, pk: int) -> Lead:
+    return _get_or_404(selectors.lead_get, request, pk)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def lead_list(request: HttpRequest) -> HttpResponse:
+    """Leads the user can see: live search, status, source and rating filters, sort,
+    keyset pages."""
+    form = LeadFilterForm(request.GET, actor=request.user)
+    return _list_page(
+        request,
+        qs=selectors.lead_list(request.user, **form.filters()),
+        form=form,
+        template="sales/lead_list.html",
+        results_template="sales/_lead_results.html",
+        results_target="lead-results",
+        extra={"may_create": _may_create(request.user, Lead)},
+    )
+
+
+def _render_lead(
+    request: HttpRequest, lead: Lead, *, status: int = 200, **forms: Any
+) -> HttpResponse:
+    user = request.user
+    context = _record_context(request, lead, **forms)
+    linked = {
+        name: getattr(lead, name)
+        for name in ("campaign", "account", "contact", "opportunity")
+        if getattr(lead, f"{name}_id") and can(user, "read", getattr(lead, name))
+    }
+    workable = context["may"]["write"] and lead.is_open
+    # Qualifying makes a contact (and usually an account and an opportunity): offered to
+    # those who may create contacts; the services check the rest.
+    may_qualify = workable and _may_create(user, Contact)
+    context.update(
+        {
+            "lead": lead,
+            "linked": linked,
+            "urls": LEAD_URLS,
+            "may_contact": workable,
+            "may_reopen": context["may"]["write"] and lead.status == LeadStatus.DISQUALIFIED,
+            "qualify_form": forms.get("qualify_form")
+            or (QualifyForm(actor=user) if may_qualify else None),
+            "disqualify_form": forms.get("disqualify_form")
+            or (DisqualifyForm() if workable else None),
+        }
+    )
+    return render(request, "sales/lead_detail.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Key fields, the actions the user may take, what the lead became (as far as they
+    may see it), who can see it and why, and its timeline."""
+    return _render_lead(request, _lead(request, pk))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def lead_access(request: HttpRequest, pk: int) -> HttpResponse:
+    return _access(request, _lead(request, pk), LEAD_URLS)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def lead_create(request: HttpRequest) -> HttpResponse:
+    if not _may_create(request.user, Lead):
+        raise PermissionDenied
+    initial = {}
+    if request.GET.get("campaign", "").isdigit():
+        initial["campaign"] = request.GET["campaign"]
+    form = LeadForm(request.POST or None, initial=initial, actor=request.user)
+    return _form_page(
+        request,
+        form=form,
+        save=lambda: services.lead_create(request.user, **form.service_fields()),
+        urls=LEAD_URLS,
+        template="sales/lead_form.html",
+        context={},
+        done=_("Lead created."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _lead(request, pk)
+    if not can(request.user, "write", lead):
+        raise PermissionDenied
+    title = lead.name
+    form = LeadForm(request.POST or None, instance=lead, actor=request.user)
+    return _form_page(
+        request,
+        form=form,
+        save=lambda: services.lead_update(
+            request.user, lead=lead, version=form.cleaned_data["version"], **form.service_fields()
+        ),
+        urls=LEAD_URLS,
+        template="sales/lead_form.html",
+        context={"record_id": pk, "title": title},
+        done=_("Changes saved."),
+    )
+
+
+def _lead_action(
+    request: HttpRequest, lead: Lead, act: Callable[[], Any], done: str
+) -> HttpResponse:
+    """Run a status action that takes no input; a refusal is shown as a message."""
+    try:
+        act()
+    except TrellisError as exc:
+        if exc.status == 403:
+            raise PermissionDenied from exc
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, done)
+    return redirect("web:lead_detail", pk=lead.pk)
+
+
+@login_required
+@require_POST
+def lead_contacted(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _lead(request, pk)
+    return _lead_action(
+        request,
+        lead,
+        lambda: services.lead_mark_contacted(request.user, lead=lead),
+        _("Contact logged."),
+    )
+
+
+@login_required
+@require_POST
+def lead_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _lead(request, pk)
+    return _lead_action(
+        request, lead, lambda: services.lead_reopen(request.user, lead=lead), _("Lead reopened.")
+    )
+
+
+@login_required
+@require_POST
+def lead_disqualify(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = _lead(request, pk)
+    form = DisqualifyForm(request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            services.lead_disqualify(request.user, lead=lead, reason=form.cleaned_data["reason"])
+        except TrellisError as exc:
+            if exc.status == 403:
+                raise PermissionDenied from exc
+            status = add_service_error(form, exc)
+        else:
+            messages.success(request, _("Lead disqualified."))
+            return redirect("web:lead_detail", pk=pk)
+    return _render_lead(request, lead, disqualify_form=form, status=status)
+
+
+@login_required
+@require_POST
+def lead_qualify(request: HttpRequest, pk: int) -> HttpResponse:
+    """Qualify into an account (new or existing), a contact and an opportunity."""
+    lead = _lead(request, pk)
+    form = QualifyForm(request.POST, actor=request.user)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.lead_qualify(
+                request.user,
+                lead=lead,
+                account=data["account"],
+                create_opportunity=data["create_opportunity"],
+                opportunity_name=data["opportunity_name"],
+                amount=data["amount"],
+                currency=data["currency"],
+            )
+        except TrellisError as exc:
+            if exc.status == 403:
+                raise PermissionDenied from exc
+            status = add_service_error(form, exc)
+        else:
+            messages.success(request, _("Lead qualified."))
+            return redirect("web:lead_detail", pk=pk)
+    return _render_lead(request, lead, qualify_form=form, status=status)
+
+
+@login_required
+@require_POST
+def lead_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    return _assign(request, _lead(request, pk), LEAD_URLS, _render_lead)
+
+
+@login_required
+@require_POST
+def lead_share(request: HttpRequest, pk: int) -> HttpResponse:
+    return _share(request, _lead(request, pk), LEAD_URLS, _render_lead)
+
+
+@login_required
+@require_POST
+def lead_unshare(request: HttpRequest, pk: int) -> HttpResponse:
+    return _unshare(request, _lead(request, pk), LEAD_URLS)
 
 
 # Campaigns ------------------------------------------------------------------------------
