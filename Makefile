@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-pg bench bench-pg lint format install clean
+.PHONY: run test test-pg bench bench-pg bench-import bench-import-pg bench-search bench-search-pg lint format install clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Trellis needs Python 3.11 or newer on PATH"; exit 1; }
@@ -44,6 +44,31 @@ bench-pg: $(STAMP)
 	-createdb -h 127.0.0.1 -U postgres trellis_bench 2>/dev/null
 	DATABASE_URL=$(BENCH_PG) $(BIN)/trellis migrate --verbosity 0
 	DATABASE_URL=$(BENCH_PG) $(BIN)/trellis bench access $(BENCH_ARGS)
+
+# Import rate (bench/importer.py), each database of its own.
+BENCH_IMPORT_SQLITE ?= sqlite:///$(CURDIR)/data/bench-import.sqlite3
+BENCH_IMPORT_PG ?= postgres://postgres@127.0.0.1:5432/trellis_bench_import
+
+bench-import: $(STAMP)
+	DATABASE_URL=$(BENCH_IMPORT_SQLITE) $(BIN)/trellis migrate --verbosity 0
+	DATABASE_URL=$(BENCH_IMPORT_SQLITE) $(BIN)/trellis bench importer $(BENCH_ARGS)
+
+bench-import-pg: $(STAMP)
+	-createdb -h 127.0.0.1 -U postgres trellis_bench_import 2>/dev/null
+	DATABASE_URL=$(BENCH_IMPORT_PG) $(BIN)/trellis migrate --verbosity 0
+	DATABASE_URL=$(BENCH_IMPORT_PG) $(BIN)/trellis bench importer $(BENCH_ARGS)
+
+BENCH_SEARCH_SQLITE ?= sqlite:///$(CURDIR)/data/bench-search.sqlite3
+BENCH_SEARCH_PG ?= postgres://postgres@127.0.0.1:5432/trellis_bench_search
+
+bench-search: $(STAMP)
+	DATABASE_URL=$(BENCH_SEARCH_SQLITE) $(BIN)/trellis migrate --verbosity 0
+	DATABASE_URL=$(BENCH_SEARCH_SQLITE) $(BIN)/trellis bench search $(BENCH_ARGS)
+
+bench-search-pg: $(STAMP)
+	-createdb -h 127.0.0.1 -U postgres trellis_bench_search 2>/dev/null
+	DATABASE_URL=$(BENCH_SEARCH_PG) $(BIN)/trellis migrate --verbosity 0
+	DATABASE_URL=$(BENCH_SEARCH_PG) $(BIN)/trellis bench search $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

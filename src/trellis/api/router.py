@@ -114,6 +114,7 @@ def _mount() -> None:
     from trellis.activities.api import router as activities_router
     from trellis.api.auth import router as auth_router
     from trellis.customers.api import router as customers_router
+    from trellis.dataio.api import router as dataio_router
     from trellis.org.api import router as org_router
     from trellis.sales.api import router as sales_router
     from trellis.service.api import router as service_router
@@ -121,6 +122,7 @@ def _mount() -> None:
     api.add_router("/auth", auth_router)
     for router in (org_router, customers_router, sales_router, service_router, activities_router):
         api.add_router("/", router)
+    api.add_router("/", dataio_router)
 
 
 _fallback = Router()

@@ -549,3 +549,22 @@ def contact_share(
 ) -> Share:
     """Share the contact with a user or team (needs share; only rights the actor holds)."""
     return record_share(actor, contact, user=user, team=team, rights=rights, expires_at=expires_at)
+
+
+# For bulk writers (dataio's import): the same cleaning the services above apply.
+
+
+def clean_account_fields(fields: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    """Validated account fields, exactly as `account_create`/`account_update` clean them."""
+    return _clean(fields, creating)
+
+
+def clean_contact_fields(fields: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    """Validated contact fields as `contact_create`/`contact_update` clean them (phones are
+    left as typed: pass them to `contact_normalize_phones`)."""
+    return _clean_contact(fields, creating)
+
+
+def contact_normalize_phones(contact: Contact, typed: dict[str, str]) -> None:
+    """Set each typed phone on `contact` as entered and in E.164, as the services do."""
+    _normalize_phones(contact, typed)

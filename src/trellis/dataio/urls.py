@@ -1,0 +1,9 @@
+"""Web pages of the dataio app (included under the "web" namespace)."""
+
+from django.urls import path
+
+from trellis.dataio import views
+
+urlpatterns = [
+    path("import/", views.import_page, name="import"),
+]

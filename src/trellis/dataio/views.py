@@ -1,0 +1,41 @@
+"""The import page: upload a file, see the report (row, field, message per bad row)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from trellis.core.errors import TrellisError
+from trellis.dataio.api import check_upload
+from trellis.dataio.forms import ImportForm
+from trellis.dataio.services import import_file
+from trellis.org.selectors import has_privilege
+from trellis.web.forms import add_service_error
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def import_page(request: HttpRequest) -> HttpResponse:
+    allowed = has_privilege(request.user, "import")
+    report, status = None, 200
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            check_upload(upload)
+            report = import_file(
+                request.user,
+                entity=form.cleaned_data["entity"],
+                stream=upload.file,
+                filename=upload.name or "",
+                dry_run=form.cleaned_data["dry_run"],
+                atomic=form.cleaned_data["atomic"],
+            )
+        except TrellisError as exc:
+            status = add_service_error(form, exc)
+    elif request.method == "POST":
+        status = 400
+    context = {"form": form, "report": report, "allowed": allowed}
+    return render(request, "dataio/import.html", context, status=status)
