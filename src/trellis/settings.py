@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "trellis.sales",
     "trellis.service",
     "trellis.activities",
+    "trellis.search",
     "trellis.dataio",
     "trellis.web",
     "trellis.demo",

@@ -275,3 +275,14 @@ def test_a_written_batch_has_one_import_event_and_create_events(manager, write_c
     ids = sorted(Contact.objects.values_list("pk", flat=True))
     assert sorted(batch.changes["created"]) == ids
     assert AuditEvent.objects.filter(action="create", entity="contact").count() == 2
+
+
+def test_imported_contacts_are_found_by_search_at_once(manager, write_csv):
+    from trellis.search.selectors import search
+
+    path = write_csv([HEADER, GOOD])
+    run("contacts", str(path), "--as", manager.username)
+    imported = Contact.objects.get(email="ayu@example.com")
+
+    hits = search(manager, imported.last_name)
+    assert (imported.pk, "contact") in [(hit.id, hit.entity) for hit in hits]

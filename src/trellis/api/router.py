@@ -117,9 +117,11 @@ def _mount() -> None:
     from trellis.dataio.api import router as dataio_router
     from trellis.org.api import router as org_router
     from trellis.sales.api import router as sales_router
+    from trellis.search.api import router as search_router
     from trellis.service.api import router as service_router
 
     api.add_router("/auth", auth_router)
+    api.add_router("/", search_router)
     for router in (org_router, customers_router, sales_router, service_router, activities_router):
         api.add_router("/", router)
     api.add_router("/", dataio_router)

@@ -4,6 +4,7 @@ from trellis.activities import urls as activities
 from trellis.customers import urls as customers
 from trellis.dataio import urls as dataio
 from trellis.sales import urls as sales
+from trellis.search import urls as search
 from trellis.service import urls as service
 from trellis.web import views
 
@@ -16,5 +17,5 @@ urlpatterns = [
     path("admin/units/", views.admin_units, name="admin_units"),
 ]
 # Each domain app lists its own pages; they share the "web" namespace.
-for app in (customers, sales, service, activities, dataio):
+for app in (customers, sales, service, activities, dataio, search):
     urlpatterns += app.urlpatterns

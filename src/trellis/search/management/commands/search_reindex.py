@@ -1,0 +1,22 @@
+"""`trellis search_reindex [entity ...]`: rebuild the search index from the records."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from trellis.search.registry import registered
+from trellis.search.services import reindex
+
+
+class Command(BaseCommand):
+    help = "Rebuild the search index (after bulk loads, or for records stored before it)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("entities", nargs="*", help="account, contact, lead (default: all)")
+
+    def handle(self, *args, **options) -> None:
+        unknown = set(options["entities"]) - set(registered())
+        if unknown:
+            raise CommandError(f"unknown entity: {', '.join(sorted(unknown))}")
+        counts = reindex(options["entities"] or None, out=self.stdout.write)
+        self.stdout.write(f"indexed {sum(counts.values())} records")

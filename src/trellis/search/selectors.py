@@ -1,0 +1,196 @@
+"""One search over accounts, contacts and leads: `search(actor, q, entities=, limit=)`.
+
+How it works
+  * Every searchable record has one `SearchEntry` row (see `registry.py` for the fields):
+    `names` (its name, normalized) and `text` (names, e-mails, company, city and phone
+    digits, normalized). Normalizing is the same for the index and the query: lower case,
+    accents stripped (NFKD), so "jose" finds "José" and "MULLER" finds "Müller".
+  * A query is split into words; a record matches when every word is a substring of its
+    text. A query that looks like a phone number ("+62 21-555", "021 555", "(555) 01")
+    is compared as digits instead, with or without a leading 00/+ or trunk 0
+    (`text.phone_variants`).
+  * SQLite: the words of 3+ characters go to an FTS5 table with the trigram tokenizer
+    (each word quoted as a phrase, so `"`, `*`, `NEAR`, `AND` are just text); shorter words
+    are compared with LIKE. PostgreSQL: `LIKE '%word%'` on `text`, served by a pg_trgm GIN
+    index (Django escapes `%` and `_`). Words shorter than 3 characters cannot use either
+    index; they are still answered, only slower on big tables.
+  * Access: each entity's matches are kept only when their record is in
+    `access.visible(actor, Model)` (EXISTS over that query, correlated on the primary
+    key, so only the matching records are checked), and the entities are
+    combined with UNION ALL: one SQL query, never a record the caller may not read.
+  * Ranking (`score`): 3 when the name equals the query, 2 when the name or one of its
+    words starts with the query, 1 for any other match (inside a name, an e-mail, a city,
+    a phone number). Ties go by title, then id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+from django.urls import NoReverseMatch, reverse
+
+from trellis.access import visible
+from trellis.core.errors import InvalidInput
+from trellis.search.models import SearchEntry
+from trellis.search.registry import installed, registered
+from trellis.search.text import normalize, phone_variants
+
+MIN_QUERY = 2
+# Longer queries are cut here: no name, e-mail or city needs more, and it bounds the work.
+MAX_QUERY = 200
+MAX_WORDS = 8
+MAX_LIMIT = 50
+TRIGRAM = 3
+
+
+@dataclass(frozen=True)
+class Hit:
+    entity: str
+    id: int
+    title: str
+    subtitle: str
+    url: str
+    score: int
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    phrase: str  # the whole query, normalized (for ranking)
+    words: tuple[str, ...]  # every one must match (text queries)
+    phones: tuple[str, ...]  # any one must match (phone queries)
+
+
+def parse_query(q: str) -> ParsedQuery | None:
+    """The normalized query, or None when nothing searchable is left of it."""
+    raw = str(q or "")[:MAX_QUERY]
+    phones = tuple(phone_variants(raw.strip()))
+    phrase = normalize(raw)
+    if not phrase or (len(phrase) < MIN_QUERY and not phones):
+        return None
+    words = tuple(dict.fromkeys(phrase.split()))[:MAX_WORDS]
+    return ParsedQuery(phrase, () if phones else words, phones)
+
+
+def check_entities(entities: Iterable[str] | None) -> list[str]:
+    """The entity names asked for (all registered when None); InvalidInput for unknown."""
+    known = list(registered())
+    if entities is None:
+        return known
+    wanted = [e.strip().lower() for e in entities if e and e.strip()]
+    unknown = [e for e in wanted if e not in known]
+    if unknown:
+        raise InvalidInput.field(
+            "entities", f"unknown {', '.join(unknown)}; use any of {', '.join(known)}"
+        )
+    return list(dict.fromkeys(wanted)) or known
+
+
+def _fts(expression: str) -> Q:
+    table = connection.ops.quote_name(SearchEntry._meta.db_table + "_fts")
+    return Q(pk__in=RawSQL(f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [expression]))
+
+
+def _phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _matches(query: ParsedQuery) -> Q:
+    """The SQL condition for entries matching `query` on this database."""
+    sqlite = connection.vendor == "sqlite"
+    if query.phones:
+        if sqlite:
+            return _fts(" OR ".join(_phrase(v) for v in query.phones))
+        condition = Q()
+        for variant in query.phones:
+            condition |= Q(text__contains=variant)
+        return condition
+    condition = Q()
+    indexed = [w for w in query.words if len(w) >= TRIGRAM] if sqlite else []
+    if indexed:
+        condition &= _fts(" AND ".join(_phrase(w) for w in indexed))
+    for word in query.words:
+        if word not in indexed:
+            condition &= Q(text__contains=word)
+    return condition
+
+
+def _score(query: ParsedQuery) -> Case:
+    phrase = query.phrase
+    return Case(
+        When(names=phrase, then=Value(3)),
+        When(Q(names__startswith=phrase) | Q(names__contains=" " + phrase), then=Value(2)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+
+
+def search_queryset(
+    actor: Any, query: ParsedQuery, entities: Iterable[str], *, visible_only: bool = True
+) -> QuerySet | None:
+    """The matching entries of `entities` as one query of dicts (entity, record_id, title,
+    subtitle, score), unordered; None when no entity is installed. `visible_only=False` is
+    the unfiltered baseline the benchmark compares with: never show its rows to anyone."""
+    models_ = installed()
+    match, score = _matches(query), _score(query)
+    branches = []
+    for entity in entities:
+        if entity not in models_:
+            continue
+        _searchable, model = models_[entity]
+        qs = SearchEntry.objects.filter(match, entity=entity)
+        if visible_only:
+            # A correlated EXISTS: each match is checked against the record's access by
+            # its primary key, instead of gathering the user's whole visible set first.
+            readable = visible(actor, model, "read").order_by().filter(pk=OuterRef("record_id"))
+            qs = qs.filter(Exists(readable))
+        branches.append(
+            qs.annotate(score=score).values("entity", "record_id", "title", "subtitle", "score")
+        )
+    if not branches:
+        return None
+    return branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
+
+
+def _url(url_name: str, pk: int) -> str:
+    try:
+        return reverse(url_name, args=[pk]) if url_name else ""
+    except NoReverseMatch:
+        return ""
+
+
+def search(
+    actor: Any, q: str, *, entities: Iterable[str] | None = None, limit: int = 20
+) -> list[Hit]:
+    """Accounts, contacts and leads `actor` may read that match `q`, best first.
+
+    InvalidInput (naming the field) when `q` is shorter than 2 characters, `limit` is out
+    of 1..50 or an entity is unknown. One SQL query."""
+    if len(str(q or "").strip()) < MIN_QUERY:
+        raise InvalidInput.field("q", f"must be at least {MIN_QUERY} characters")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput.field("limit", f"must be between 1 and {MAX_LIMIT}")
+    wanted = check_entities(entities)
+    query = parse_query(q)
+    if query is None:
+        return []
+    qs = search_queryset(actor, query, wanted)
+    if qs is None:
+        return []
+    urls = {entity: s.url_name for entity, s in registered().items()}
+    rows = qs.order_by("-score", "title", "record_id")[:limit]
+    return [
+        Hit(
+            entity=row["entity"],
+            id=row["record_id"],
+            title=row["title"],
+            subtitle=row["subtitle"],
+            url=_url(urls.get(row["entity"], ""), row["record_id"]),
+            score=row["score"],
+        )
+        for row in rows
+    ]
