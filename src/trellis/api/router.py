@@ -115,16 +115,21 @@ def _mount() -> None:
     from trellis.api.auth import router as auth_router
     from trellis.customers.api import router as customers_router
     from trellis.dataio.api import router as dataio_router
+    from trellis.notifications.api import router as notifications_router
     from trellis.org.api import router as org_router
+    from trellis.routing.api import router as routing_router
     from trellis.sales.api import router as sales_router
     from trellis.search.api import router as search_router
     from trellis.service.api import router as service_router
+    from trellis.sla.api import router as sla_router
 
     api.add_router("/auth", auth_router)
     api.add_router("/", search_router)
     for router in (org_router, customers_router, sales_router, service_router, activities_router):
         api.add_router("/", router)
     api.add_router("/", dataio_router)
+    for router in (routing_router, sla_router, notifications_router):
+        api.add_router("/", router)
 
 
 _fallback = Router()

@@ -3,9 +3,12 @@ from django.urls import path
 from trellis.activities import urls as activities
 from trellis.customers import urls as customers
 from trellis.dataio import urls as dataio
+from trellis.notifications import urls as notifications
+from trellis.routing import urls as routing
 from trellis.sales import urls as sales
 from trellis.search import urls as search
 from trellis.service import urls as service
+from trellis.sla import urls as sla
 from trellis.web import views
 
 app_name = "web"
@@ -17,5 +20,5 @@ urlpatterns = [
     path("admin/units/", views.admin_units, name="admin_units"),
 ]
 # Each domain app lists its own pages; they share the "web" namespace.
-for app in (customers, sales, service, activities, dataio, search):
+for app in (customers, sales, service, activities, dataio, search, routing, sla, notifications):
     urlpatterns += app.urlpatterns

@@ -1,0 +1,3 @@
+"""Web pages of the notifications app (included under the "web" namespace)."""
+
+urlpatterns: list = []

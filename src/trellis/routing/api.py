@@ -1,0 +1,5 @@
+"""REST endpoints of the routing app."""
+
+from ninja import Router
+
+router = Router(tags=["routing"])

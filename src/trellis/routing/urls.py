@@ -1,0 +1,3 @@
+"""Web pages of the routing app (included under the "web" namespace)."""
+
+urlpatterns: list = []
