@@ -201,6 +201,15 @@ class Team(models.Model):
     description = models.TextField(blank=True, default="")
     roles = models.ManyToManyField(SecurityRole, blank=True, related_name="teams")
     members = models.ManyToManyField(User, through="TeamMembership", related_name="teams")
+    # Owner teams: who hears about work nobody can take and takes escalations (routing, SLA).
+    leader = models.ForeignKey(
+        User,
+        verbose_name=_("team leader"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="teams_led",
+    )
     # Access teams only: the template and the record they belong to.
     template = models.ForeignKey(
         AccessTeamTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="teams"
