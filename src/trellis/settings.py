@@ -196,9 +196,24 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-EMAIL_BACKEND = os.environ.get(
-    "TRELLIS_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+# E-mail: notifications get an e-mail copy only when e-mail is configured, that is when
+# EMAIL_HOST (SMTP) or TRELLIS_EMAIL_BACKEND is set; otherwise they stay in the app.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "trellis@localhost")
+EMAIL_BACKEND = os.environ.get("TRELLIS_EMAIL_BACKEND") or (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
 )
+EMAIL_ENABLED = bool(EMAIL_HOST or os.environ.get("TRELLIS_EMAIL_BACKEND"))
+# The address people reach Trellis at, for links in e-mails (e.g. https://crm.example.com).
+SITE_URL = os.environ.get("TRELLIS_SITE_URL", "").rstrip("/")
 
 # Hierarchy visibility: managers above a record's owner in the reports_to chain may read
 # it; set TRELLIS_HIERARCHY_WRITE=1 to let them write too.

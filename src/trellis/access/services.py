@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from trellis.access.engine import can
 from trellis.access.models import RIGHTS, SecurableModel, Share
+from trellis.access.signals import record_assigned
 from trellis.audit.services import audit_record
 from trellis.core.errors import Forbidden, InvalidInput, NotFound
 from trellis.org.models import AccessTeamTemplate, Team, TeamKind, User
@@ -54,10 +55,12 @@ def record_assign(
     owner_user: User | None = None,
     owner_team: Team | None = None,
     check: bool = True,
+    announce: bool = True,
 ) -> SecurableModel:
     """Give `record` a new owner (its owning unit follows). Needs `assign` on the record.
 
-    Runs inside the caller's transaction when there is one."""
+    Runs inside the caller's transaction when there is one. When the owner changed and
+    `announce` is on, `record_assigned` is sent once that transaction commits."""
     with transaction.atomic():
         if check:
             require(actor, "assign", record)
@@ -84,7 +87,35 @@ def record_assign(
             record,
             changes={k: [before[k], after[k]] for k in after if before[k] != after[k]},
         )
+        if announce and _owner_changed(before, after):
+            _announce_on_commit(actor, [record], owner_user=owner_user, owner_team=owner_team)
         return record
+
+
+def _owner_changed(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    return (before["owner_user_id"], before["owner_team_id"]) != (
+        after["owner_user_id"],
+        after["owner_team_id"],
+    )
+
+
+def _announce_on_commit(
+    actor: Any, records: list[SecurableModel], *, owner_user: User | None, owner_team: Team | None
+) -> None:
+    """Send `record_assigned` after the commit, so nothing hears of a rolled-back assign."""
+    if not records:
+        return
+    transaction.on_commit(
+        lambda: record_assigned.send(
+            type(records[0]),
+            actor=actor,
+            records=records,
+            owner_user=owner_user,
+            owner_team=owner_team,
+        ),
+        # A receiver that fails is logged; it cannot undo or fail the assign, already saved.
+        robust=True,
+    )
 
 
 def assign_all(
@@ -97,15 +128,19 @@ def assign_all(
     """Give each of `records` the new owner (a cascade). The caller passes records from
     `visible(actor, Model, "assign")`, so each is one the actor may assign; records that
     already have this owner are left alone (no empty audit events). Returns how many moved."""
-    moved = 0
+    moved = []
     for record in records:
         if record.owner_user_id == getattr(owner_user, "pk", None) and (
             record.owner_team_id == getattr(owner_team, "pk", None)
         ):
             continue
-        record_assign(actor, record, owner_user=owner_user, owner_team=owner_team, check=False)
-        moved += 1
-    return moved
+        record_assign(
+            actor, record, owner_user=owner_user, owner_team=owner_team, check=False, announce=False
+        )
+        moved.append(record)
+    # One signal for the whole cascade, so its new owner hears of it once, not per record.
+    _announce_on_commit(actor, moved, owner_user=owner_user, owner_team=owner_team)
+    return len(moved)
 
 
 def _rights(rights: Iterable[str]) -> set[str]:

@@ -43,6 +43,17 @@ def jobs() -> list[Job]:
     return sorted(_JOBS.values(), key=lambda job: job.name)
 
 
+def _run(job: Job, now: float) -> bool:
+    """Run one job; False (and the error logged) when it raised."""
+    job.last_run = now
+    try:
+        job.func()
+    except Exception:
+        logger.exception("periodic job %s failed", job.name)
+        return False
+    return True
+
+
 def run_due(now: float | None = None) -> list[str]:
     """Run every job whose interval has passed; return their names. A job that raises is
     logged and retried at its next interval, so one bad job cannot stop the others."""
@@ -51,10 +62,14 @@ def run_due(now: float | None = None) -> list[str]:
     for job in jobs():
         if job.last_run and now - job.last_run < job.seconds:
             continue
-        job.last_run = now
-        try:
-            job.func()
-        except Exception:
-            logger.exception("periodic job %s failed", job.name)
+        _run(job, now)
         ran.append(job.name)
     return ran
+
+
+def run_once(names: list[str] | None = None) -> dict[str, bool]:
+    """Run the named jobs (all when None) now, whatever their interval, as `trellis tick`
+    does for cron. Returns each job's name with whether it succeeded."""
+    now = time.monotonic()
+    chosen = [job for job in jobs() if names is None or job.name in names]
+    return {job.name: _run(job, now) for job in chosen}

@@ -40,3 +40,20 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ReminderSent(models.Model):
+    """The reminder of an activity that has been sent, one row per activity.
+
+    The unique activity is what makes the reminder job safe under several workers: the
+    worker that writes (or moves) this row sends the reminder, the others skip it. When
+    the activity's `reminder_at` moves, the row moves with the next reminder sent."""
+
+    activity = models.OneToOneField(
+        "activities.Activity", on_delete=models.CASCADE, related_name="+"
+    )
+    reminder_at = models.DateTimeField()
+    sent_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"reminder for activity {self.activity_id} at {self.reminder_at}"
