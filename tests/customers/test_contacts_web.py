@@ -176,12 +176,12 @@ def test_the_access_panel_explains_who_can_see_the_contact(browser, people, cont
     response = browser(people.rep).get(
         f"/contacts/{contacts.budi.pk}/access/", HTTP_HX_REQUEST="true"
     )
-    assertTemplateUsed(response, "customers/_access_panel.html")
+    assertTemplateUsed(response, "web/_record_access_panel.html")
     assertContains(response, "Who can see this contact, and why")
     usernames = [row["username"] for row in response.context["access_rows"]]
     assert "rep" in usernames and "colleague" in usernames and "milan_rep" not in usernames
     whole = browser(people.rep).get(f"/contacts/{contacts.budi.pk}/access/")
-    assertTemplateUsed(whole, "customers/contact_access.html")
+    assertTemplateUsed(whole, "web/record_access.html")
     assert browser(people.milan_rep).get(f"/contacts/{contacts.budi.pk}/access/").status_code == 404
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+from django.test import Client
 
 from tests import factories
 from trellis.customers.models import Contact
@@ -114,3 +115,15 @@ def leads(people):
         marketer=lead(people.marketer, first_name="Sari", last_name="Dewi", company_name="Kopi"),
         partner=lead(people.partner, first_name="Budi", last_name="Santoso", company_name="Agen"),
     )
+
+
+@pytest.fixture
+def browser():
+    """A signed-in test client for a user (one client per user)."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

@@ -94,7 +94,7 @@ def test_the_detail_page_loads_the_access_panel_from_its_own_url(browser, panel,
 
 def test_the_access_panel_is_a_fragment_for_htmx(browser, panel, jakarta_rep):
     response = _panel(browser(jakarta_rep), panel["account"])
-    assertTemplateUsed(response, "customers/_access_panel.html")
+    assertTemplateUsed(response, "web/_record_access_panel.html")
     assertNotContains(response, "<html")
 
 

@@ -27,6 +27,7 @@ from trellis.api.common import (
     paginate,
 )
 from trellis.api.records import add_record_routes, body_team, body_user
+from trellis.audit.api import add_history_route
 from trellis.core.errors import InvalidInput
 from trellis.org.models import BusinessUnit, User
 
@@ -378,6 +379,7 @@ def respond_to_activity(request: HttpRequest, activity_id: int, payload: Respond
 add_record_routes(
     router, resource="activities", entity="activity", get=activity_get, out=ActivityOut
 )
+add_history_route(router, resource="activities", entity="activity", get=activity_get)
 
 
 # The calendar.

@@ -13,7 +13,9 @@ from trellis.access.models import SecurableModel
 from trellis.access.services import assign_all
 from trellis.activities.models import Activity, ActivityStatus, Note
 from trellis.customers.models import Account
-from trellis.customers.signals import accounts_reassigned
+from trellis.customers.services import share_args as _share_args
+from trellis.customers.services import share_related, unshare_related
+from trellis.customers.signals import account_shared, account_unshared, accounts_reassigned
 
 
 @receiver(post_delete)
@@ -45,3 +47,30 @@ def _carry_open_activities(
         .order_by("pk")
     )
     assign_all(actor, activities, owner_user=owner_user, owner_team=owner_team)
+
+
+def _about(account: Any) -> Any:
+    return Activity.objects.filter(
+        regarding_type=ContentType.objects.get_for_model(Account), regarding_id=account.pk
+    )
+
+
+@receiver(account_shared)
+def _share_open_activities(
+    sender: Any, *, actor: Any, account: Any, tally: Any, **kwargs: Any
+) -> None:
+    """A cascading account share shares the open activities about the account as well."""
+    share_related(
+        actor,
+        _about(account).filter(status=ActivityStatus.OPEN),
+        **_share_args(kwargs),
+        tally=tally,
+    )
+
+
+@receiver(account_unshared)
+def _unshare_activities(
+    sender: Any, *, actor: Any, account: Any, tally: Any, **kwargs: Any
+) -> None:
+    """A cascading account unshare clears the same share from the activities about it."""
+    unshare_related(actor, _about(account), user=kwargs["user"], team=kwargs["team"], tally=tally)

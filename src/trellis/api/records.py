@@ -9,8 +9,9 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from trellis.access.models import SecurableModel, Share
 from trellis.access.selectors import access_rows, record_shares
@@ -32,6 +33,8 @@ from trellis.api.common import (
     get_or_404,
 )
 from trellis.org.models import AccessTeamTemplate, Team, User
+from trellis.routing.entities import ENTITIES as ROUTED_ENTITIES
+from trellis.routing.services import assignment_recorded
 
 
 def body_user(pk: int | None, field: str) -> User | None:
@@ -58,6 +61,12 @@ def share_out(share: Share) -> dict[str, Any]:
 
 
 AssignService = Callable[..., SecurableModel]
+
+
+class AssignReasonIn(AssignIn):
+    """The assign body plus why (kept with the routing decision of a lead or case)."""
+
+    reason: str = Field("", max_length=1000)
 
 
 def _default_assign(actor: Any, *, record: SecurableModel, cascade: bool, **owner: Any) -> Any:
@@ -116,27 +125,41 @@ def add_record_routes(
     assign: AssignService = _default_assign,
     share: Callable[..., Share] = _default_share,
     share_in: type[ShareIn] = ShareIn,
+    share_response: type[Schema] = ShareOut,
+    present_share: Callable[[Any], dict[str, Any]] = share_out,
+    unshare: Callable[..., dict[str, Any] | None] | None = None,
+    unshare_in: type[UnshareIn] = UnshareIn,
+    unshare_response: type[Schema] | None = None,
 ) -> None:
     """Register the record actions for `/{resource}/{id}/...`.
 
     `get(actor, id)` returns a record the actor may read or raises NotFound; `assign` is
     called as `assign(actor, record=..., owner_user=..., owner_team=..., cascade=...)`;
     `share` as `share(actor, record=..., user=..., team=..., rights=..., expires_at=...)`
-    plus the fields a resource's own `share_in` (a ShareIn subclass) adds."""
+    plus the fields a resource's own `share_in` (a ShareIn subclass) adds, and its result
+    is shown by `present_share` as `share_response`. A resource's own `unshare` is called
+    as `unshare(actor, record=..., user=..., team=...)` plus its `unshare_in` fields; when
+    it returns a dict the answer is 200 with that dict as `unshare_response`, else 204."""
     id_name = f"{entity}_id"
     path = f"/{resource}/{{{id_name}}}"
     routes = _IdRenamingRouter(router, id_name)
 
     @routes.post(f"{path}/assign", response={200: out, **ERRORS}, operation_id=f"{entity}_assign")
-    def assign_record(request: HttpRequest, record_id: int, payload: AssignIn) -> Any:
-        """Give the record a new owner (a user or an owner team); needs assign."""
-        return assign(
-            request.user,
-            record=get(request.user, record_id),
-            owner_user=body_user(payload.owner_user_id, "owner_user_id"),
-            owner_team=body_team(payload.owner_team_id, "owner_team_id"),
-            cascade=payload.cascade,
-        )
+    def assign_record(request: HttpRequest, record_id: int, payload: AssignReasonIn) -> Any:
+        """Give the record a new owner (a user or an owner team); needs assign. For
+        routed records (leads, cases) the assignment and its `reason` are kept as a
+        routing decision."""
+        with transaction.atomic():
+            record = assign(
+                request.user,
+                record=get(request.user, record_id),
+                owner_user=body_user(payload.owner_user_id, "owner_user_id"),
+                owner_team=body_team(payload.owner_team_id, "owner_team_id"),
+                cascade=payload.cascade,
+            )
+            if entity in ROUTED_ENTITIES:
+                assignment_recorded(request.user, record, reason=payload.reason.strip())
+        return record
 
     def share_record(request: HttpRequest, record_id: int, payload: ShareIn) -> dict:
         """Share the record with a user or team; you pass on only rights you hold."""
@@ -150,24 +173,31 @@ def add_record_routes(
             expires_at=payload.expires_at,
             **extra,
         )
-        return share_out(made)
+        return present_share(made)
 
     share_record.__annotations__["payload"] = share_in
     routes.post(
-        f"{path}/share", response={200: ShareOut, **ERRORS}, operation_id=f"{entity}_share"
+        f"{path}/share", response={200: share_response, **ERRORS}, operation_id=f"{entity}_share"
     )(share_record)
 
-    @routes.post(
-        f"{path}/unshare", response={204: None, **ERRORS}, operation_id=f"{entity}_unshare"
-    )
     def unshare_record(request: HttpRequest, record_id: int, payload: UnshareIn) -> Status:
-        record_unshare(
-            request.user,
-            get(request.user, record_id),
-            user=body_user(payload.user_id, "user_id"),
-            team=body_team(payload.team_id, "team_id"),
-        )
-        return Status(204, None)
+        record = get(request.user, record_id)
+        user = body_user(payload.user_id, "user_id")
+        team = body_team(payload.team_id, "team_id")
+        if unshare is None:
+            record_unshare(request.user, record, user=user, team=team)
+            return Status(204, None)
+        extra = payload.dict(exclude=set(UnshareIn.model_fields))
+        result = unshare(request.user, record=record, user=user, team=team, **extra)
+        return Status(204, None) if result is None else Status(200, result)
+
+    unshare_record.__annotations__["payload"] = unshare_in
+    unshare_responses: dict[int, Any] = {204: None, **ERRORS}
+    if unshare_response is not None:
+        unshare_responses[200] = unshare_response
+    routes.post(f"{path}/unshare", response=unshare_responses, operation_id=f"{entity}_unshare")(
+        unshare_record
+    )
 
     @routes.get(
         f"{path}/access", response={200: AccessOut, **ERRORS}, operation_id=f"{entity}_access"

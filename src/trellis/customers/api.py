@@ -17,11 +17,14 @@ from trellis.api.common import (
     Input,
     Page,
     ShareIn,
+    ShareOut,
+    UnshareIn,
     get_or_404,
     if_match,
     paginate,
 )
-from trellis.api.records import add_record_routes, body_team, body_user
+from trellis.api.records import add_record_routes, body_team, body_user, share_out
+from trellis.audit.api import add_history_route
 from trellis.customers import services
 from trellis.customers.models import Account, Contact
 from trellis.customers.selectors import account_get, account_list, contact_get, contact_list
@@ -205,17 +208,53 @@ def delete_account(request: HttpRequest, account_id: int) -> Status:
 
 
 class AccountShareIn(ShareIn):
-    """With `cascade`, the account's contacts are shared too (those you may share)."""
+    """With `cascade`, the account's contacts and open opportunities, cases and
+    activities are shared too (those you may share; the rest are counted as skipped)."""
 
     cascade: bool = False
+
+
+class AccountShareOut(ShareOut):
+    children_shared: int = 0
+    children_skipped: int = 0
+
+
+class AccountUnshareIn(UnshareIn):
+    """With `cascade`, the same share is removed from the account's related records."""
+
+    cascade: bool = False
+
+
+class AccountUnshareOut(Schema):
+    children_unshared: int
+    children_skipped: int
 
 
 def _assign(actor: Any, *, record: Account, **kwargs: Any) -> Account:
     return services.account_assign(actor, account=record, **kwargs)
 
 
-def _share(actor: Any, *, record: Account, **kwargs: Any) -> Any:
+def _share(actor: Any, *, record: Account, **kwargs: Any) -> services.AccountShareResult:
     return services.account_share(actor, account=record, **kwargs)
+
+
+def _present_share(result: services.AccountShareResult) -> dict[str, Any]:
+    return {
+        **share_out(result.share),
+        "children_shared": result.children_shared,
+        "children_skipped": result.children_skipped,
+    }
+
+
+def _unshare(actor: Any, *, record: Account, cascade: bool = False, **who: Any) -> dict | None:
+    """204 as on every record without `cascade`; with it, 200 and what the cascade did."""
+    result = services.account_unshare(actor, account=record, cascade=cascade, **who)
+    if not cascade:
+        return None
+    return {
+        "children_unshared": result.children_unshared,
+        "children_skipped": result.children_skipped,
+    }
 
 
 add_record_routes(
@@ -227,7 +266,13 @@ add_record_routes(
     assign=_assign,
     share=_share,
     share_in=AccountShareIn,
+    share_response=AccountShareOut,
+    present_share=_present_share,
+    unshare=_unshare,
+    unshare_in=AccountUnshareIn,
+    unshare_response=AccountUnshareOut,
 )
+add_history_route(router, resource="accounts", entity="account", get=account_get)
 
 
 # Contacts (their own router, so the OpenAPI document files them under "contacts").
@@ -451,5 +496,6 @@ add_record_routes(
     out=ContactOut,
     assign=_contact_assign,
 )
+add_history_route(contacts_router, resource="contacts", entity="contact", get=contact_get)
 
 router.add_router("", contacts_router)

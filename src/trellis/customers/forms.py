@@ -8,11 +8,10 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from trellis.access.models import RIGHTS
 from trellis.customers import selectors
 from trellis.customers.models import Account, Contact, SizeSegment, Tier
-from trellis.org.models import Team, User
-from trellis.web.forms import RIGHT_LABELS, TrellisFormMixin
+from trellis.org.models import User
+from trellis.web.forms import RecordAssignForm, RecordShareForm, TrellisFormMixin
 
 # Ids are 64-bit; a larger number in a URL must be refused before it reaches the database.
 MAX_ID = 2**63 - 1
@@ -196,31 +195,6 @@ class AccountForm(TrellisFormMixin, forms.ModelForm):
         return data
 
 
-class UserChoiceField(forms.ModelChoiceField):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("empty_label", _("Choose a person"))
-        super().__init__(*args, **kwargs)
-
-    def label_from_instance(self, obj: User) -> str:
-        return f"{obj} ({obj.unit.name})" if obj.unit_id else str(obj)
-
-
-def _active_users() -> Any:
-    return (
-        User.objects.filter(is_active=True, unit__isnull=False)
-        .select_related("unit")
-        .order_by("first_name", "last_name", "username")
-    )
-
-
-class RecordAssignForm(TrellisFormMixin, forms.Form):
-    owner_user = UserChoiceField(label=_("New owner"), queryset=_active_users())
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("prefix", "assign")
-        super().__init__(*args, **kwargs)
-
-
 class AssignForm(RecordAssignForm):
     """Assigning an account can carry its children along."""
 
@@ -229,30 +203,16 @@ class AssignForm(RecordAssignForm):
     )
 
 
-class ShareForm(TrellisFormMixin, forms.Form):
-    user = UserChoiceField(label=_("Share with"), queryset=_active_users())
-    rights = forms.MultipleChoiceField(
-        label=_("Rights"),
-        choices=[(right, RIGHT_LABELS[right]) for right in RIGHTS],
-        widget=forms.CheckboxSelectMultiple,
-        initial=["read"],
-        help_text=_("Read is always included. You can pass on only rights you hold."),
-    )
+class AccountShareForm(RecordShareForm):
+    """Sharing an account can share its related records along."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("prefix", "share")
-        super().__init__(*args, **kwargs)
-
-
-class AccountShareForm(ShareForm):
     cascade = forms.BooleanField(
-        label=_("Also share its contacts I may share, with the same rights"), required=False
+        label=_(
+            "Also share its contacts and open opportunities, cases and activities I may "
+            "share, with the same rights"
+        ),
+        required=False,
     )
-
-
-class UnshareForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=User.objects.all(), required=False)
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
 
 
 # Contacts.

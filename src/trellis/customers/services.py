@@ -3,26 +3,41 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import phonenumbers
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, QuerySet
 from django.utils import timezone
 
 from trellis.access import can, visible
 from trellis.access.models import Share
-from trellis.access.services import assign_all, owner_fields, record_assign, record_share, require
+from trellis.access.services import (
+    assign_all,
+    owner_fields,
+    record_assign,
+    record_share,
+    record_unshare,
+    require,
+)
 from trellis.audit.services import audit_record
 from trellis.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from trellis.core.fields import diff, snapshot
 from trellis.customers.models import Account, Contact, SizeSegment, Tier, segment_for
-from trellis.customers.signals import accounts_reassigned
+from trellis.customers.signals import (
+    CascadeTally,
+    account_shared,
+    account_unshared,
+    accounts_reassigned,
+)
 from trellis.org.models import Team, User
 from trellis.org.services import check_version
 
@@ -250,6 +265,73 @@ def _carry_contacts(
     assign_all(actor, contacts, owner_user=owner_user, owner_team=owner_team)
 
 
+@dataclass(frozen=True)
+class AccountShareResult:
+    """The account's own share, and how many related records a cascade shared or skipped."""
+
+    share: Share
+    children_shared: int = 0
+    children_skipped: int = 0
+
+
+@dataclass(frozen=True)
+class AccountUnshareResult:
+    """How many related records a cascading unshare cleared or skipped."""
+
+    children_unshared: int = 0
+    children_skipped: int = 0
+
+
+def share_args(signal_kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The share details an `account_shared` receiver passes on to `share_related`."""
+    return {key: signal_kwargs[key] for key in ("user", "team", "rights", "expires_at")}
+
+
+def share_related(
+    actor: User,
+    records: QuerySet,
+    *,
+    user: User | None,
+    team: Team | None,
+    rights: Iterable[str],
+    expires_at: dt.datetime | None,
+    tally: CascadeTally,
+) -> None:
+    """Share each of `records` as the account was shared, where the actor holds share and
+    every right passed on; the others they can see are skipped and counted in `tally`."""
+    model = records.model
+    seen = records.filter(pk__in=visible(actor, model, "read").values("pk"))
+    allowed = seen
+    for right in {*rights, "share"}:
+        allowed = allowed.filter(pk__in=visible(actor, model, right).values("pk"))
+    shared = 0
+    for record in allowed.order_by("pk"):
+        record_share(actor, record, user=user, team=team, rights=rights, expires_at=expires_at)
+        shared += 1
+    tally.add(shared, seen.count() - shared)
+
+
+def unshare_related(
+    actor: User, records: QuerySet, *, user: User | None, team: Team | None, tally: CascadeTally
+) -> None:
+    """Remove the share with `user` or `team` from each of `records` that has one and that
+    the actor may share; the others they can see are skipped and counted in `tally`."""
+    model = records.model
+    shares = Share.objects.filter(
+        record_type=ContentType.objects.get_for_model(model), user=user, team=team
+    )
+    shared = records.filter(pk__in=shares.values("record_id"))
+    seen = shared.filter(pk__in=visible(actor, model, "read").values("pk"))
+    allowed = seen.filter(pk__in=visible(actor, model, "share").values("pk"))
+    # Counted before the loop: each unshare takes its record out of `seen`.
+    seen_count = seen.count()
+    cleared = 0
+    for record in allowed.order_by("pk"):
+        record_unshare(actor, record, user=user, team=team)
+        cleared += 1
+    tally.add(cleared, seen_count - cleared)
+
+
 @transaction.atomic
 def account_share(
     actor: User,
@@ -260,20 +342,49 @@ def account_share(
     rights: Iterable[str] = ("read",),
     expires_at: dt.datetime | None = None,
     cascade: bool = False,
-) -> Share:
+) -> AccountShareResult:
     """Share the account with a user or team (needs share; only rights the actor holds).
 
-    With `cascade`, its contacts are shared with the same rights too, except those on which
-    the actor lacks share or any of the rights (they are left as they are)."""
+    With `cascade`, its contacts and its open opportunities, cases and activities are
+    shared too, with the same rights and expiry. Those on which the actor lacks share or
+    any of the rights keep their shares as they are: the share of the account still
+    happens, and the result counts them as skipped (the usual CRM behaviour, rather than
+    refusing the whole action over one record)."""
     share = record_share(actor, account, user=user, team=team, rights=rights, expires_at=expires_at)
-    if cascade:
-        chosen = share.rights
-        contacts = Contact.objects.filter(account=account)
-        for right in {*chosen, "share"}:
-            contacts = contacts.filter(pk__in=visible(actor, Contact, right).values("pk"))
-        for contact in contacts.order_by("pk"):
-            record_share(actor, contact, user=user, team=team, rights=chosen, expires_at=expires_at)
-    return share
+    if not cascade:
+        return AccountShareResult(share)
+    tally = CascadeTally()
+    related = {"user": user, "team": team, "rights": share.rights, "expires_at": expires_at}
+    share_related(actor, Contact.objects.filter(account=account), **related, tally=tally)
+    # Opportunities, cases and activities live in other apps; they follow through this.
+    account_shared.send(Account, actor=actor, account=account, **related, tally=tally)
+    return AccountShareResult(share, tally.done, tally.skipped)
+
+
+@transaction.atomic
+def account_unshare(
+    actor: User,
+    *,
+    account: Account,
+    user: User | None = None,
+    team: Team | None = None,
+    cascade: bool = False,
+) -> AccountUnshareResult:
+    """Stop sharing the account with a user or team (needs share).
+
+    With `cascade`, the same person's or team's shares on its contacts, opportunities,
+    cases and activities go too, open or closed (a revoke should not leave access behind
+    on work that closed since it was shared); those the actor may not share are skipped
+    and counted."""
+    record_unshare(actor, account, user=user, team=team)
+    if not cascade:
+        return AccountUnshareResult()
+    tally = CascadeTally()
+    unshare_related(
+        actor, Contact.objects.filter(account=account), user=user, team=team, tally=tally
+    )
+    account_unshared.send(Account, actor=actor, account=account, user=user, team=team, tally=tally)
+    return AccountUnshareResult(tally.done, tally.skipped)
 
 
 # Contacts.
@@ -406,13 +517,26 @@ def normalize_phone(raw: str, region: str | None, field: str) -> str:
             "start the number with + and its country code, or give the contact (or its "
             "account) a country",
         )
-    try:
-        number = phonenumbers.parse(raw, None if international else region)
-    except phonenumbers.NumberParseException:
-        raise InvalidInput.field(field, f"{raw!r} is not a phone number") from None
-    if not phonenumbers.is_valid_number(number):
+    e164 = _e164(raw, None if international else region)
+    if e164 is None:
+        raise InvalidInput.field(field, f"{raw!r} is not a phone number")
+    if not e164:
         where = "" if international else f" in {region}"
         raise InvalidInput.field(field, f"{raw!r} is not a valid phone number{where}")
+    return e164
+
+
+@functools.lru_cache(maxsize=65_536)
+def _e164(raw: str, region: str | None) -> str | None:
+    """The E.164 form of `raw`, "" when it parses but is not valid, None when it does not
+    parse. Cached: parsing dominates bulk imports, where the same numbers (a switchboard,
+    a typed placeholder) recur; the answer depends only on the two arguments."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return ""
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -24,6 +24,7 @@ from trellis.api.common import (
     paginate,
 )
 from trellis.api.records import add_record_routes, body_team, body_user
+from trellis.audit.api import add_history_route
 from trellis.customers.models import Contact
 from trellis.customers.selectors import account_list
 from trellis.sales import selectors, services
@@ -249,6 +250,7 @@ def delete_product(request: HttpRequest, product_id: int) -> Status:
 add_record_routes(
     router, resource="products", entity="product", get=selectors.product_get, out=ProductOut
 )
+add_history_route(router, resource="products", entity="product", get=selectors.product_get)
 
 
 # Campaigns ------------------------------------------------------------------------------
@@ -371,6 +373,7 @@ def delete_campaign(request: HttpRequest, campaign_id: int) -> Status:
 add_record_routes(
     router, resource="campaigns", entity="campaign", get=selectors.campaign_get, out=CampaignOut
 )
+add_history_route(router, resource="campaigns", entity="campaign", get=selectors.campaign_get)
 
 
 # Opportunities --------------------------------------------------------------------------
@@ -574,6 +577,9 @@ add_record_routes(
     entity="opportunity",
     get=selectors.opportunity_get,
     out=OpportunityOut,
+)
+add_history_route(
+    router, resource="opportunities", entity="opportunity", get=selectors.opportunity_get
 )
 
 
@@ -926,6 +932,7 @@ def lead_contacted(request: HttpRequest, lead_id: int) -> Lead:
 
 
 add_record_routes(router, resource="leads", entity="lead", get=selectors.lead_get, out=LeadOut)
+add_history_route(router, resource="leads", entity="lead", get=selectors.lead_get)
 
 
 @router.get("/campaigns/{campaign_id}/leads", response={200: Page[LeadOut], **ERRORS})

@@ -8,10 +8,10 @@ from django import forms
 from django.core.validators import MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
-from trellis.customers.forms import SearchInput, ShareForm, UnshareForm, UserChoiceField
+from trellis.customers.forms import MAX_ID, SearchInput
 from trellis.customers.models import Account, Contact
 from trellis.customers.selectors import account_list
-from trellis.org.models import User
+from trellis.org.models import Team, TeamKind, User
 from trellis.sales import selectors
 from trellis.sales.models import (
     Campaign,
@@ -23,12 +23,12 @@ from trellis.sales.models import (
     LeadStatus,
     Opportunity,
     ProductLine,
+    SalesTarget,
     Stage,
 )
-from trellis.web.forms import TrellisFormMixin
+from trellis.web.forms import TrellisFormMixin, UserChoiceField, active_users
 
 __all__ = [
-    "AssignForm",
     "CampaignFilterForm",
     "CampaignForm",
     "CloseForm",
@@ -39,8 +39,6 @@ __all__ = [
     "OpportunityForm",
     "ProductFilterForm",
     "QualifyForm",
-    "ShareForm",
-    "UnshareForm",
 ]
 
 SORTS: dict[str, str] = {
@@ -70,15 +68,63 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-def _filter_select(choices: list, css: str) -> forms.Select:
-    return forms.Select(attrs={"class": css}, choices=choices)
+def _search(placeholder: str) -> forms.CharField:
+    return forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=SearchInput(attrs={"placeholder": placeholder, "autocomplete": "off"}),
+    )
+
+
+def _choice(label: str, everything: str, choices: list) -> forms.ChoiceField:
+    """A drop-down filter whose empty choice (`everything`) leaves the list unfiltered."""
+    return forms.ChoiceField(
+        label=label,
+        required=False,
+        choices=[("", everything), *choices],
+        widget=forms.Select(attrs={"class": "list-filter"}),
+    )
+
+
+def _open_or_closed() -> forms.ChoiceField:
+    return _choice(
+        _("Open or closed"), _("Open and closed"), [("open", _("Open")), ("closed", _("Closed"))]
+    )
+
+
+def _mine(label: str) -> forms.BooleanField:
+    return forms.BooleanField(
+        label=label, required=False, widget=forms.CheckboxInput(attrs={"class": "list-filter"})
+    )
+
+
+def _campaign() -> forms.IntegerField:
+    """Narrows a list to one campaign (the campaign page's "show all" links); hidden."""
+    return forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, widget=forms.HiddenInput
+    )
+
+
+def _sort(choices: list) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=choices,
+        widget=forms.Select(attrs={"class": "list-filter"}),
+    )
 
 
 class _ListFilterForm(TrellisFormMixin, forms.Form):
     """Search, filters and sort of a list. Invalid values are ignored, so a hand-edited
-    URL shows the unfiltered list instead of an error."""
+    URL shows the unfiltered list instead of an error.
+
+    `filters()` turns the fields into selector arguments: `q`, each of `choice_filters`
+    as given, `state` into `is_open`, `mine` into `owner_user_id` and `campaign` into
+    `campaign_id`."""
 
     sorts: dict[str, str] = SORTS
+    choice_filters: tuple[str, ...] = ()
 
     def __init__(self, data: Any, *, actor: User) -> None:
         super().__init__(data)
@@ -89,7 +135,17 @@ class _ListFilterForm(TrellisFormMixin, forms.Form):
         return self.sorts.get(self.cleaned_data.get("sort") or "", "-modified_at")
 
     def filters(self) -> dict[str, Any]:
-        raise NotImplementedError
+        data = self.cleaned_data
+        found: dict[str, Any] = {"q": (data.get("q") or "").strip()}
+        for name in self.choice_filters:
+            found[name] = data.get(name) or ""
+        if "state" in self.fields:
+            found["is_open"] = {"open": True, "closed": False}.get(data.get("state") or "")
+        if "mine" in self.fields:
+            found["owner_user_id"] = self.actor.pk if data.get("mine") else None
+        if data.get("campaign"):
+            found["campaign_id"] = data["campaign"]
+        return found
 
     @property
     def is_filtered(self) -> bool:
@@ -98,46 +154,14 @@ class _ListFilterForm(TrellisFormMixin, forms.Form):
 
 class OpportunityFilterForm(_ListFilterForm):
     sorts = OPPORTUNITY_SORTS
+    choice_filters = ("stage",)
 
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=200,
-        widget=SearchInput(attrs={"placeholder": _("Opportunity name"), "autocomplete": "off"}),
-    )
-    stage = forms.ChoiceField(
-        label=_("Stage"),
-        required=False,
-        choices=[("", _("All stages")), *Stage.choices],
-        widget=forms.Select(attrs={"class": "list-filter"}),
-    )
-    state = forms.ChoiceField(
-        label=_("Open or closed"),
-        required=False,
-        choices=[("", _("Open and closed")), ("open", _("Open")), ("closed", _("Closed"))],
-        widget=forms.Select(attrs={"class": "list-filter"}),
-    )
-    mine = forms.BooleanField(
-        label=_("Only opportunities I own"),
-        required=False,
-        widget=forms.CheckboxInput(attrs={"class": "list-filter"}),
-    )
-    sort = forms.ChoiceField(
-        label=_("Sort"),
-        required=False,
-        choices=OPPORTUNITY_SORT_CHOICES,
-        widget=forms.Select(attrs={"class": "list-filter"}),
-    )
-
-    def filters(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        state = data.get("state")
-        return {
-            "q": (data.get("q") or "").strip(),
-            "stage": data.get("stage") or "",
-            "is_open": {"open": True, "closed": False}.get(state or ""),
-            "owner_user_id": self.actor.pk if data.get("mine") else None,
-        }
+    q = _search(_("Opportunity name"))
+    stage = _choice(_("Stage"), _("All stages"), Stage.choices)
+    state = _open_or_closed()
+    mine = _mine(_("Only opportunities I own"))
+    sort = _sort(OPPORTUNITY_SORT_CHOICES)
+    campaign = _campaign()
 
 
 LEAD_SORTS = {
@@ -152,120 +176,41 @@ LEAD_SORTS = {
 
 class LeadFilterForm(_ListFilterForm):
     sorts = LEAD_SORTS
+    choice_filters = ("status", "source", "rating")
 
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=200,
-        widget=SearchInput(
-            attrs={"placeholder": _("Name, company, email or phone"), "autocomplete": "off"}
-        ),
-    )
-    status = forms.ChoiceField(
-        label=_("Status"),
-        required=False,
-        choices=[("", _("All statuses")), *LeadStatus.choices],
-        widget=forms.Select(attrs={"class": "list-filter"}),
-    )
-    state = forms.ChoiceField(
-        label=_("Open or closed"),
-        required=False,
-        choices=[("", _("Open and closed")), ("open", _("Open")), ("closed", _("Closed"))],
-        widget=forms.Select(attrs={"class": "list-filter"}),
-    )
-    source = forms.ChoiceField(
-        label=_("Source"),
-        required=False,
-        choices=[("", _("All sources")), *LeadSource.choices],
-        widget=forms.Select(attrs={"class": "list-filter"}),
-    )
-    rating = forms.ChoiceField(
-        label=_("Rating"),
-        required=False,
-        choices=[("", _("All ratings")), *LeadRating.choices],
-        widget=forms.Select(attrs={"class": "list-filter"}),
-    )
-    mine = forms.BooleanField(
-        label=_("Only leads I own"),
-        required=False,
-        widget=forms.CheckboxInput(attrs={"class": "list-filter"}),
-    )
-    sort = forms.ChoiceField(
-        label=_("Sort"),
-        required=False,
-        choices=[
+    q = _search(_("Name, company, email or phone"))
+    status = _choice(_("Status"), _("All statuses"), LeadStatus.choices)
+    state = _open_or_closed()
+    source = _choice(_("Source"), _("All sources"), LeadSource.choices)
+    rating = _choice(_("Rating"), _("All ratings"), LeadRating.choices)
+    mine = _mine(_("Only leads I own"))
+    campaign = _campaign()
+    sort = _sort(
+        [
             ("-modified", _("Recently changed first")),
             ("modified", _("Least recently changed first")),
             ("-created", _("Newest first")),
             ("name", _("Last name, A to Z")),
             ("-name", _("Last name, Z to A")),
             ("company", _("Company, A to Z")),
-        ],
-        widget=forms.Select(attrs={"class": "list-filter"}),
+        ]
     )
-
-    def filters(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {
-            "q": (data.get("q") or "").strip(),
-            "status": data.get("status") or "",
-            "source": data.get("source") or "",
-            "rating": data.get("rating") or "",
-            "is_open": {"open": True, "closed": False}.get(data.get("state") or ""),
-            "owner_user_id": self.actor.pk if data.get("mine") else None,
-        }
 
 
 class CampaignFilterForm(_ListFilterForm):
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=200,
-        widget=SearchInput(attrs={"placeholder": _("Campaign name"), "autocomplete": "off"}),
-    )
-    type = forms.ChoiceField(
-        label=_("Type"),
-        required=False,
-        choices=[("", _("All types")), *CampaignType.choices],
-        widget=forms.Select(attrs={"class": "list-filter"}),
-    )
-    status = forms.ChoiceField(
-        label=_("Status"),
-        required=False,
-        choices=[("", _("All statuses")), *CampaignStatus.choices],
-        widget=forms.Select(attrs={"class": "list-filter"}),
-    )
-    mine = forms.BooleanField(
-        label=_("Only campaigns I own"),
-        required=False,
-        widget=forms.CheckboxInput(attrs={"class": "list-filter"}),
-    )
-    sort = forms.ChoiceField(
-        label=_("Sort"),
-        required=False,
-        choices=SORT_CHOICES,
-        widget=forms.Select(attrs={"class": "list-filter"}),
-    )
+    choice_filters = ("type", "status")
 
-    def filters(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {
-            "q": (data.get("q") or "").strip(),
-            "type": data.get("type") or "",
-            "status": data.get("status") or "",
-            "owner_user_id": self.actor.pk if data.get("mine") else None,
-        }
+    q = _search(_("Campaign name"))
+    type = _choice(_("Type"), _("All types"), CampaignType.choices)
+    status = _choice(_("Status"), _("All statuses"), CampaignStatus.choices)
+    mine = _mine(_("Only campaigns I own"))
+    sort = _sort(SORT_CHOICES)
 
 
 class ProductFilterForm(_ListFilterForm):
     sorts = {"name": "name", "-name": "-name", "code": "code"}
 
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        max_length=200,
-        widget=SearchInput(attrs={"placeholder": _("Name or code"), "autocomplete": "off"}),
-    )
+    q = _search(_("Name or code"))
     product_line = forms.ModelChoiceField(
         label=_("Product line"),
         required=False,
@@ -564,17 +509,63 @@ class CloseForm(TrellisFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
 
 
-def _active_users() -> Any:
-    return (
-        User.objects.filter(is_active=True, unit__isnull=False)
-        .select_related("unit")
-        .order_by("first_name", "last_name", "username")
+# Sales targets --------------------------------------------------------------------------
+
+
+def _owner_teams() -> Any:
+    return Team.objects.filter(kind=TeamKind.OWNER).select_related("unit").order_by("name")
+
+
+class TargetFilterForm(TrellisFormMixin, forms.Form):
+    """The target list's filters: whose targets, and a period the targets lie inside.
+    Invalid values are ignored, as on the other lists."""
+
+    user = UserChoiceField(label=_("Person"), required=False, queryset=active_users())
+    team = forms.ModelChoiceField(
+        label=_("Team"), required=False, queryset=_owner_teams(), empty_label=_("All teams")
+    )
+    period_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    period_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def __init__(self, data: Any, *, actor: User) -> None:
+        super().__init__(data)
+        self.actor = actor
+        self.fields["user"].empty_label = _("Everyone")
+        self.is_valid()
+
+    def filters(self) -> dict[str, Any]:
+        data = getattr(self, "cleaned_data", {})
+        user, team = data.get("user"), data.get("team")
+        return {
+            "user_id": user.pk if user else None,
+            "team_id": team.pk if team else None,
+            "period_start__gte": data.get("period_from"),
+            "period_end__lte": data.get("period_to"),
+        }
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(value is not None for value in self.filters().values())
+
+
+class TargetForm(_RecordForm):
+    """A target for a person or an owner team; whose target it is is fixed once set."""
+
+    user = UserChoiceField(label=_("Person"), required=False, queryset=active_users())
+    team = forms.ModelChoiceField(
+        label=_("Owner team"),
+        required=False,
+        queryset=_owner_teams(),
+        help_text=_("Choose a person or a team."),
     )
 
+    class Meta:
+        model = SalesTarget
+        fields = ("user", "team", "period_start", "period_end", "amount", "currency", "description")
+        widgets = {"period_start": DateInput(), "period_end": DateInput()}
 
-class AssignForm(TrellisFormMixin, forms.Form):
-    owner_user = UserChoiceField(label=_("New owner"), queryset=_active_users())
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("prefix", "assign")
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: Any, actor: User, **kwargs: Any) -> None:
+        super().__init__(*args, actor=actor, **kwargs)
+        if self.instance.pk is not None:
+            del self.fields["user"]
+            del self.fields["team"]

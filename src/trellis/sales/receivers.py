@@ -8,7 +8,9 @@ from django.dispatch import receiver
 
 from trellis.access import visible
 from trellis.access.services import assign_all
-from trellis.customers.signals import accounts_reassigned
+from trellis.customers.services import share_args as _share_args
+from trellis.customers.services import share_related, unshare_related
+from trellis.customers.signals import account_shared, account_unshared, accounts_reassigned
 from trellis.sales.models import OPEN_STAGES, Opportunity
 
 
@@ -23,3 +25,26 @@ def _carry_open_opportunities(
         .order_by("pk")
     )
     assign_all(actor, opportunities, owner_user=owner_user, owner_team=owner_team)
+
+
+@receiver(account_shared)
+def _share_open_opportunities(
+    sender: Any, *, actor: Any, account: Any, tally: Any, **kwargs: Any
+) -> None:
+    """A cascading account share shares the account's open opportunities as well."""
+    opportunities = Opportunity.objects.filter(account=account, stage__in=OPEN_STAGES)
+    share_related(actor, opportunities, **_share_args(kwargs), tally=tally)
+
+
+@receiver(account_unshared)
+def _unshare_opportunities(
+    sender: Any, *, actor: Any, account: Any, tally: Any, **kwargs: Any
+) -> None:
+    """A cascading account unshare clears the same share from all its opportunities."""
+    unshare_related(
+        actor,
+        Opportunity.objects.filter(account=account),
+        user=kwargs["user"],
+        team=kwargs["team"],
+        tally=tally,
+    )

@@ -4,13 +4,15 @@ and sales targets follow the rules stated on their models."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
+from django.utils import timezone
 
 from trellis.access import can, scope_for, visible
 from trellis.core.errors import NotFound
-from trellis.org.models import BusinessUnit, TeamKind, User
+from trellis.org.models import BusinessUnit, TeamKind, TeamMembership, User
 from trellis.org.roles import ORG, SUBTREE, UNIT
 from trellis.org.selectors import active_memberships, privilege_covers_unit, privilege_grants
 from trellis.sales.models import (
@@ -23,6 +25,7 @@ from trellis.sales.models import (
     Product,
     ProductLine,
     SalesTarget,
+    Stage,
 )
 
 
@@ -388,3 +391,34 @@ def may_set_target(actor: Any, unit: BusinessUnit | None, *, own: bool = False) 
 def target_unit(target: SalesTarget) -> BusinessUnit | None:
     principal: User | Any = target.user if target.user_id else target.team
     return principal.unit if principal is not None else None
+
+
+def target_won_amounts(actor: Any, targets: list[SalesTarget]) -> dict[int, Decimal]:
+    """What each target's person (or owner team, with its current members) has won in
+    the target's period and currency, counted over the opportunities `actor` may see, so
+    nobody learns the size of deals hidden from them. One query for all the targets."""
+    if not targets:
+        return {}
+    won = visible(actor, Opportunity).filter(stage=Stage.WON)
+    now = timezone.now()
+    sums = {}
+    for target in targets:
+        if target.user_id:
+            owner = Q(owner_user_id=target.user_id)
+        else:
+            members = TeamMembership.objects.filter(
+                Q(expires_at__isnull=True) | Q(expires_at__gt=now), team_id=target.team_id
+            ).values("user_id")
+            owner = Q(owner_team_id=target.team_id) | Q(owner_user_id__in=members)
+        sums[f"t{target.pk}"] = Sum(
+            "amount",
+            filter=owner
+            & Q(
+                currency=target.currency,
+                closed_at__date__gte=target.period_start,
+                closed_at__date__lte=target.period_end,
+            ),
+            default=Decimal(0),
+        )
+    totals = won.aggregate(**sums)
+    return {target.pk: totals[f"t{target.pk}"] for target in targets}

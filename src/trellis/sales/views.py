@@ -21,13 +21,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from trellis.access import can
 from trellis.access.models import SecurableModel
-from trellis.access.selectors import access_rows, record_shares
-from trellis.access.services import record_assign, record_share, record_unshare
 from trellis.core.errors import NotFound, StaleVersion, TrellisError
 from trellis.customers.models import Contact
+from trellis.org.selectors import has_privilege
 from trellis.sales import selectors, services
 from trellis.sales.forms import (
-    AssignForm,
     CampaignFilterForm,
     CampaignForm,
     CloseForm,
@@ -38,25 +36,21 @@ from trellis.sales.forms import (
     OpportunityForm,
     ProductFilterForm,
     QualifyForm,
-    ShareForm,
-    UnshareForm,
+    TargetFilterForm,
+    TargetForm,
 )
-from trellis.sales.models import Campaign, Lead, LeadStatus, Opportunity
+from trellis.sales.models import Campaign, Lead, LeadStatus, Opportunity, SalesTarget
 from trellis.web.forms import add_service_error
 from trellis.web.pagination import keyset_page
+from trellis.web.records import RecordPages, form_page, list_page, wants_results_only
 
 PER_PAGE = 25
 STAGES_SHOWN = 50
+CAMPAIGN_RECORDS_SHOWN = 20
+TARGET_RESULTS_TARGET = "target-results"
 
 
 # Shared by the record pages -------------------------------------------------------------
-
-
-def _get_or_404(get: Callable[[Any, int], Any], request: HttpRequest, pk: int) -> Any:
-    try:
-        return get(request.user, pk)
-    except NotFound:
-        raise Http404(_("No such record.")) from None
 
 
 def _may_create(user: Any, model: type[SecurableModel]) -> bool:
@@ -64,151 +58,23 @@ def _may_create(user: Any, model: type[SecurableModel]) -> bool:
     return can(user, "create", model(owner_user=user, owning_unit_id=user.unit_id))
 
 
-def _list_page(
-    request: HttpRequest,
-    *,
-    qs: Any,
-    form: Any,
-    template: str,
-    results_template: str,
-    results_target: str,
-    extra: dict[str, Any],
+def _record_form(
+    request: HttpRequest, *, pages: RecordPages, context: dict[str, Any], **kwargs: Any
 ) -> HttpResponse:
-    """A list with filters and keyset pages; an htmx request aimed at the results swaps
-    just the table."""
-    partial = bool(
-        request.htmx
-        and request.htmx.target == results_target
-        and not request.htmx.history_restore_request
-    )
-    page = keyset_page(qs, order=form.order(), cursor=request.GET.get("cursor"), per_page=PER_PAGE)
-    context = {"form": form, "page": page, "results_target": results_target, **extra}
-    response = render(request, results_template if partial else template, context)
-    # The same URL answers a whole page or a fragment; caches must keep them apart.
-    patch_vary_headers(response, ("HX-Request", "HX-Target"))
-    return response
-
-
-def _record_context(request: HttpRequest, record: SecurableModel, **forms: Any) -> dict:
-    user = request.user
-    may = {action: can(user, action, record) for action in ("write", "delete", "assign", "share")}
-    return {
-        "record": record,
-        "shares": record_shares(record),
-        "may": may,
-        "assign_form": forms.get("assign_form") or (AssignForm() if may["assign"] else None),
-        "share_form": forms.get("share_form") or (ShareForm() if may["share"] else None),
-    }
-
-
-def _access(request: HttpRequest, record: SecurableModel, urls: dict[str, str]) -> HttpResponse:
-    """Everyone who can reach the record and why; a fragment for htmx, else a page."""
-    template = "sales/_access_panel.html" if request.htmx else "sales/record_access.html"
-    context = {"record": record, "access_rows": access_rows(record), "urls": urls}
-    response = render(request, template, context)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
-
-
-def _after_change(request: HttpRequest, record: SecurableModel, urls: dict[str, str]):
-    """Back to the record, or to the list when the change took it out of sight."""
-    if can(request.user, "read", record):
-        return redirect(urls["detail"], pk=record.pk)
-    messages.info(request, _("You can no longer see this record."))
-    return redirect(urls["list"])
-
-
-def _assign(request, record, urls, render_detail) -> HttpResponse:
-    form = AssignForm(request.POST)
-    status = 400
-    if form.is_valid():
-        owner = form.cleaned_data["owner_user"]
-        try:
-            record_assign(request.user, record, owner_user=owner)
-        except TrellisError as exc:
-            status = add_service_error(form, exc)
-        else:
-            messages.success(request, _("Assigned to %(name)s.") % {"name": owner})
-            return _after_change(request, record, urls)
-    return render_detail(request, record, assign_form=form, status=status)
-
-
-def _share(request, record, urls, render_detail) -> HttpResponse:
-    form = ShareForm(request.POST)
-    status = 400
-    if form.is_valid():
-        person = form.cleaned_data["user"]
-        try:
-            record_share(request.user, record, user=person, rights=form.cleaned_data["rights"])
-        except TrellisError as exc:
-            status = add_service_error(form, exc)
-        else:
-            messages.success(request, _("Shared with %(name)s.") % {"name": person})
-            return redirect(urls["detail"], pk=record.pk)
-    return render_detail(request, record, share_form=form, status=status)
-
-
-def _unshare(request, record, urls) -> HttpResponse:
-    form = UnshareForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("That share could not be found."))
-        return redirect(urls["detail"], pk=record.pk)
-    try:
-        record_unshare(
-            request.user, record, user=form.cleaned_data["user"], team=form.cleaned_data["team"]
-        )
-    except TrellisError as exc:
-        if exc.status == 403:
-            raise PermissionDenied from exc
-        messages.error(request, exc.detail)
-    else:
-        messages.success(request, _("Share removed."))
-    return redirect(urls["detail"], pk=record.pk)
-
-
-def _form_page(
-    request: HttpRequest,
-    *,
-    form: Any,
-    save: Callable[[], SecurableModel],
-    urls: dict[str, str],
-    template: str,
-    context: dict[str, Any],
-    done: str,
-) -> HttpResponse:
-    """Show `form`; on a valid POST call `save` and go to the record."""
-    status, stale = 200, False
-    if request.method == "POST":
-        status = 400
-        if form.is_valid():
-            try:
-                record = save()
-            except TrellisError as exc:
-                status = add_service_error(form, exc)
-                stale = isinstance(exc, StaleVersion)
-            else:
-                messages.success(request, done)
-                return redirect(urls["detail"], pk=record.pk)
-    return render(
-        request, template, {"form": form, "stale": stale, "urls": urls, **context}, status=status
+    """A create or edit page of a record in `pages`; on success, its detail page."""
+    return form_page(
+        request,
+        detail=pages.url_names["detail"],
+        context={"urls": pages.url_names, **context},
+        **kwargs,
     )
 
 
 # Opportunities --------------------------------------------------------------------------
 
-OPPORTUNITY_URLS = {
-    "list": "web:opportunity_list",
-    "detail": "web:opportunity_detail",
-    "edit": "web:opportunity_edit",
-    "access": "web:opportunity_access",
-    "assign": "web:opportunity_assign",
-    "share": "web:opportunity_share",
-    "unshare": "web:opportunity_unshare",
-}
-
 
 def _opportunity(request: HttpRequest, pk: int) -> Opportunity:
-    return _get_or_404(selectors.opportunity_get, request, pk)
+    return OPPORTUNITY_PAGES.get_or_404(request, pk)
 
 
 @login_required
@@ -217,14 +83,14 @@ def opportunity_list(request: HttpRequest) -> HttpResponse:
     """Opportunities the user can see: search, stage and open/closed filters, sort,
     keyset pages."""
     form = OpportunityFilterForm(request.GET, actor=request.user)
-    return _list_page(
+    return list_page(
         request,
         qs=selectors.opportunity_list(request.user, **form.filters()),
         form=form,
         template="sales/opportunity_list.html",
         results_template="sales/_opportunity_results.html",
         results_target="opportunity-results",
-        extra={"may_create": _may_create(request.user, Opportunity)},
+        extra=lambda: {"may_create": _may_create(request.user, Opportunity)},
     )
 
 
@@ -232,7 +98,7 @@ def _render_opportunity(
     request: HttpRequest, opportunity: Opportunity, *, status: int = 200, **forms: Any
 ) -> HttpResponse:
     user = request.user
-    context = _record_context(request, opportunity, **forms)
+    context = OPPORTUNITY_PAGES.context(request, opportunity, **forms)
     linked = {
         name: getattr(opportunity, name)
         for name in ("account", "contact", "campaign")
@@ -245,12 +111,17 @@ def _render_opportunity(
             "opportunity": opportunity,
             "linked": linked,
             "stages": stages,
-            "urls": OPPORTUNITY_URLS,
+            "urls": OPPORTUNITY_PAGES.url_names,
             "close_form": forms.get("close_form")
             or (CloseForm() if may_write and not opportunity.is_closed else None),
         }
     )
     return render(request, "sales/opportunity_detail.html", context, status=status)
+
+
+OPPORTUNITY_PAGES = RecordPages(
+    entity="opportunity", get=selectors.opportunity_get, render_detail=_render_opportunity
+)
 
 
 @login_required
@@ -262,12 +133,6 @@ def opportunity_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "HEAD"])
-def opportunity_access(request: HttpRequest, pk: int) -> HttpResponse:
-    return _access(request, _opportunity(request, pk), OPPORTUNITY_URLS)
-
-
-@login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def opportunity_create(request: HttpRequest) -> HttpResponse:
     if not _may_create(request.user, Opportunity):
@@ -276,11 +141,11 @@ def opportunity_create(request: HttpRequest) -> HttpResponse:
     if request.GET.get("account", "").isdigit():
         initial["account"] = request.GET["account"]
     form = OpportunityForm(request.POST or None, initial=initial, actor=request.user)
-    return _form_page(
+    return _record_form(
         request,
         form=form,
         save=lambda: services.opportunity_create(request.user, **form.service_fields()),
-        urls=OPPORTUNITY_URLS,
+        pages=OPPORTUNITY_PAGES,
         template="sales/opportunity_form.html",
         context={},
         done=_("Opportunity created."),
@@ -295,7 +160,7 @@ def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     title = opportunity.name  # the form writes the edited values into the instance
     form = OpportunityForm(request.POST or None, instance=opportunity, actor=request.user)
-    return _form_page(
+    return _record_form(
         request,
         form=form,
         save=lambda: services.opportunity_update(
@@ -304,7 +169,7 @@ def opportunity_edit(request: HttpRequest, pk: int) -> HttpResponse:
             version=form.cleaned_data["version"],
             **form.service_fields(),
         ),
-        urls=OPPORTUNITY_URLS,
+        pages=OPPORTUNITY_PAGES,
         template="sales/opportunity_form.html",
         context={"record_id": pk, "title": title},
         done=_("Changes saved."),
@@ -335,39 +200,11 @@ def opportunity_close(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_opportunity(request, opportunity, close_form=form, status=status)
 
 
-@login_required
-@require_POST
-def opportunity_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    return _assign(request, _opportunity(request, pk), OPPORTUNITY_URLS, _render_opportunity)
-
-
-@login_required
-@require_POST
-def opportunity_share(request: HttpRequest, pk: int) -> HttpResponse:
-    return _share(request, _opportunity(request, pk), OPPORTUNITY_URLS, _render_opportunity)
-
-
-@login_required
-@require_POST
-def opportunity_unshare(request: HttpRequest, pk: int) -> HttpResponse:
-    return _unshare(request, _opportunity(request, pk), OPPORTUNITY_URLS)
-
-
 # Leads ----------------------------------------------------------------------------------
-
-LEAD_URLS = {
-    "list": "web:lead_list",
-    "detail": "web:lead_detail",
-    "edit": "web:lead_edit",
-    "access": "web:lead_access",
-    "assign": "web:lead_assign",
-    "share": "web:lead_share",
-    "unshare": "web:lead_unshare",
-}
 
 
 def _lead(request: HttpRequest, pk: int) -> Lead:
-    return _get_or_404(selectors.lead_get, request, pk)
+    return LEAD_PAGES.get_or_404(request, pk)
 
 
 @login_required
@@ -376,14 +213,14 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     """Leads the user can see: live search, status, source and rating filters, sort,
     keyset pages."""
     form = LeadFilterForm(request.GET, actor=request.user)
-    return _list_page(
+    return list_page(
         request,
         qs=selectors.lead_list(request.user, **form.filters()),
         form=form,
         template="sales/lead_list.html",
         results_template="sales/_lead_results.html",
         results_target="lead-results",
-        extra={"may_create": _may_create(request.user, Lead)},
+        extra=lambda: {"may_create": _may_create(request.user, Lead)},
     )
 
 
@@ -391,7 +228,7 @@ def _render_lead(
     request: HttpRequest, lead: Lead, *, status: int = 200, **forms: Any
 ) -> HttpResponse:
     user = request.user
-    context = _record_context(request, lead, **forms)
+    context = LEAD_PAGES.context(request, lead, **forms)
     linked = {
         name: getattr(lead, name)
         for name in ("campaign", "account", "contact", "opportunity")
@@ -405,7 +242,7 @@ def _render_lead(
         {
             "lead": lead,
             "linked": linked,
-            "urls": LEAD_URLS,
+            "urls": LEAD_PAGES.url_names,
             "may_contact": workable,
             "may_reopen": context["may"]["write"] and lead.status == LeadStatus.DISQUALIFIED,
             "qualify_form": forms.get("qualify_form")
@@ -417,18 +254,15 @@ def _render_lead(
     return render(request, "sales/lead_detail.html", context, status=status)
 
 
+LEAD_PAGES = RecordPages(entity="lead", get=selectors.lead_get, render_detail=_render_lead)
+
+
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Key fields, the actions the user may take, what the lead became (as far as they
     may see it), who can see it and why, and its timeline."""
     return _render_lead(request, _lead(request, pk))
-
-
-@login_required
-@require_http_methods(["GET", "HEAD"])
-def lead_access(request: HttpRequest, pk: int) -> HttpResponse:
-    return _access(request, _lead(request, pk), LEAD_URLS)
 
 
 @login_required
@@ -440,11 +274,11 @@ def lead_create(request: HttpRequest) -> HttpResponse:
     if request.GET.get("campaign", "").isdigit():
         initial["campaign"] = request.GET["campaign"]
     form = LeadForm(request.POST or None, initial=initial, actor=request.user)
-    return _form_page(
+    return _record_form(
         request,
         form=form,
         save=lambda: services.lead_create(request.user, **form.service_fields()),
-        urls=LEAD_URLS,
+        pages=LEAD_PAGES,
         template="sales/lead_form.html",
         context={},
         done=_("Lead created."),
@@ -459,13 +293,13 @@ def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     title = lead.name
     form = LeadForm(request.POST or None, instance=lead, actor=request.user)
-    return _form_page(
+    return _record_form(
         request,
         form=form,
         save=lambda: services.lead_update(
             request.user, lead=lead, version=form.cleaned_data["version"], **form.service_fields()
         ),
-        urls=LEAD_URLS,
+        pages=LEAD_PAGES,
         template="sales/lead_form.html",
         context={"record_id": pk, "title": title},
         done=_("Changes saved."),
@@ -556,39 +390,11 @@ def lead_qualify(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_lead(request, lead, qualify_form=form, status=status)
 
 
-@login_required
-@require_POST
-def lead_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    return _assign(request, _lead(request, pk), LEAD_URLS, _render_lead)
-
-
-@login_required
-@require_POST
-def lead_share(request: HttpRequest, pk: int) -> HttpResponse:
-    return _share(request, _lead(request, pk), LEAD_URLS, _render_lead)
-
-
-@login_required
-@require_POST
-def lead_unshare(request: HttpRequest, pk: int) -> HttpResponse:
-    return _unshare(request, _lead(request, pk), LEAD_URLS)
-
-
 # Campaigns ------------------------------------------------------------------------------
-
-CAMPAIGN_URLS = {
-    "list": "web:campaign_list",
-    "detail": "web:campaign_detail",
-    "edit": "web:campaign_edit",
-    "access": "web:campaign_access",
-    "assign": "web:campaign_assign",
-    "share": "web:campaign_share",
-    "unshare": "web:campaign_unshare",
-}
 
 
 def _campaign(request: HttpRequest, pk: int) -> Campaign:
-    return _get_or_404(selectors.campaign_get, request, pk)
+    return CAMPAIGN_PAGES.get_or_404(request, pk)
 
 
 @login_required
@@ -596,28 +402,44 @@ def _campaign(request: HttpRequest, pk: int) -> Campaign:
 def campaign_list(request: HttpRequest) -> HttpResponse:
     """Campaigns the user can see: search, type and status filters, sort, keyset pages."""
     form = CampaignFilterForm(request.GET, actor=request.user)
-    return _list_page(
+    return list_page(
         request,
         qs=selectors.campaign_list(request.user, **form.filters()),
         form=form,
         template="sales/campaign_list.html",
         results_template="sales/_campaign_results.html",
         results_target="campaign-results",
-        extra={"may_create": _may_create(request.user, Campaign)},
+        extra=lambda: {"may_create": _may_create(request.user, Campaign)},
     )
 
 
 def _render_campaign(
     request: HttpRequest, campaign: Campaign, *, status: int = 200, **forms: Any
 ) -> HttpResponse:
-    context = _record_context(request, campaign, **forms)
-    opportunities = list(
-        selectors.opportunity_list(request.user, campaign_id=campaign.pk).order_by("-modified_at")[
-            :20
-        ]
+    user = request.user
+    context = CAMPAIGN_PAGES.context(request, campaign, **forms)
+    leads = selectors.lead_list(user, campaign_id=campaign.pk)
+    opportunities = selectors.opportunity_list(user, campaign_id=campaign.pk)
+    context.update(
+        {
+            "campaign": campaign,
+            "urls": CAMPAIGN_PAGES.url_names,
+            # Counts and the newest few of what came from the campaign, as far as the
+            # user may see; "show all" opens the list filtered to the campaign.
+            "leads": list(leads.order_by("-modified_at", "-pk")[:CAMPAIGN_RECORDS_SHOWN]),
+            "lead_count": leads.count(),
+            "opportunities": list(
+                opportunities.order_by("-modified_at", "-pk")[:CAMPAIGN_RECORDS_SHOWN]
+            ),
+            "opportunity_count": opportunities.count(),
+        }
     )
-    context.update({"campaign": campaign, "opportunities": opportunities, "urls": CAMPAIGN_URLS})
     return render(request, "sales/campaign_detail.html", context, status=status)
+
+
+CAMPAIGN_PAGES = RecordPages(
+    entity="campaign", get=selectors.campaign_get, render_detail=_render_campaign
+)
 
 
 @login_required
@@ -629,22 +451,16 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_http_methods(["GET", "HEAD"])
-def campaign_access(request: HttpRequest, pk: int) -> HttpResponse:
-    return _access(request, _campaign(request, pk), CAMPAIGN_URLS)
-
-
-@login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def campaign_create(request: HttpRequest) -> HttpResponse:
     if not _may_create(request.user, Campaign):
         raise PermissionDenied
     form = CampaignForm(request.POST or None, actor=request.user)
-    return _form_page(
+    return _record_form(
         request,
         form=form,
         save=lambda: services.campaign_create(request.user, **form.service_fields()),
-        urls=CAMPAIGN_URLS,
+        pages=CAMPAIGN_PAGES,
         template="sales/campaign_form.html",
         context={},
         done=_("Campaign created."),
@@ -659,7 +475,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     title = campaign.name
     form = CampaignForm(request.POST or None, instance=campaign, actor=request.user)
-    return _form_page(
+    return _record_form(
         request,
         form=form,
         save=lambda: services.campaign_update(
@@ -668,29 +484,11 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
             version=form.cleaned_data["version"],
             **form.service_fields(),
         ),
-        urls=CAMPAIGN_URLS,
+        pages=CAMPAIGN_PAGES,
         template="sales/campaign_form.html",
         context={"record_id": pk, "title": title},
         done=_("Changes saved."),
     )
-
-
-@login_required
-@require_POST
-def campaign_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    return _assign(request, _campaign(request, pk), CAMPAIGN_URLS, _render_campaign)
-
-
-@login_required
-@require_POST
-def campaign_share(request: HttpRequest, pk: int) -> HttpResponse:
-    return _share(request, _campaign(request, pk), CAMPAIGN_URLS, _render_campaign)
-
-
-@login_required
-@require_POST
-def campaign_unshare(request: HttpRequest, pk: int) -> HttpResponse:
-    return _unshare(request, _campaign(request, pk), CAMPAIGN_URLS)
 
 
 # Products -------------------------------------------------------------------------------
@@ -701,12 +499,139 @@ def campaign_unshare(request: HttpRequest, pk: int) -> HttpResponse:
 def product_list(request: HttpRequest) -> HttpResponse:
     """The products the user can see (active ones unless asked), by line and name."""
     form = ProductFilterForm(request.GET, actor=request.user)
-    return _list_page(
+    return list_page(
         request,
         qs=selectors.product_list(request.user, **form.filters()),
         form=form,
         template="sales/product_list.html",
         results_template="sales/_product_results.html",
         results_target="product-results",
-        extra={},
     )
+
+
+# Sales targets --------------------------------------------------------------------------
+
+
+def _target(request: HttpRequest, pk: int) -> SalesTarget:
+    try:
+        return selectors.target_get(request.user, pk)
+    except NotFound:
+        raise Http404(_("No such target.")) from None
+
+
+def _may_change_target(user: Any, target: SalesTarget) -> bool:
+    return selectors.may_set_target(
+        user, selectors.target_unit(target), own=target.user_id == user.pk
+    )
+
+
+def _may_set_targets(user: Any) -> bool:
+    # Setting a target needs manage_org, or view_reports with opportunity assign rights;
+    # the service decides per person, this only decides whether to offer the button.
+    return has_privilege(user, "manage_org") or has_privilege(user, "view_reports")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def target_list(request: HttpRequest) -> HttpResponse:
+    """The targets the user may read, filtered by person, team and period, each with what
+    has been won towards it (over the opportunities the user may see)."""
+    user = request.user
+    form = TargetFilterForm(request.GET, actor=user)
+    page = keyset_page(
+        selectors.target_list(user, **form.filters()),
+        order="-period_start",
+        cursor=request.GET.get("cursor"),
+        per_page=PER_PAGE,
+    )
+    won = selectors.target_won_amounts(user, page.items)
+    rows = [
+        {
+            "target": target,
+            "won": won[target.pk],
+            "percent": round(won[target.pk] * 100 / target.amount) if target.amount else None,
+            "may_change": _may_change_target(user, target),
+        }
+        for target in page.items
+    ]
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "results_target": TARGET_RESULTS_TARGET,
+        "may_create": _may_set_targets(user),
+    }
+    partial = wants_results_only(request, TARGET_RESULTS_TARGET)
+    template = "sales/_target_results.html" if partial else "sales/target_list.html"
+    response = render(request, template, context)
+    # The same URL answers a whole page or a fragment; caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
+def _target_form_page(
+    request: HttpRequest, form: TargetForm, save: Callable[[], Any], context: dict[str, Any]
+) -> HttpResponse:
+    status, stale = 200, False
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                save()
+            except TrellisError as exc:
+                status = add_service_error(form, exc)
+                stale = isinstance(exc, StaleVersion)
+            else:
+                messages.success(request, _("Target saved."))
+                return redirect("web:target_list")
+    context = {"form": form, "stale": stale, **context}
+    return render(request, "sales/target_form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def target_create(request: HttpRequest) -> HttpResponse:
+    if not _may_set_targets(request.user):
+        raise PermissionDenied
+    form = TargetForm(request.POST or None, actor=request.user)
+    return _target_form_page(
+        request,
+        form,
+        lambda: services.target_create(request.user, **form.service_fields()),
+        {},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def target_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    target = _target(request, pk)
+    if not _may_change_target(request.user, target):
+        raise PermissionDenied
+    form = TargetForm(request.POST or None, instance=target, actor=request.user)
+    return _target_form_page(
+        request,
+        form,
+        lambda: services.target_update(
+            request.user,
+            target=target,
+            version=form.cleaned_data["version"],
+            **form.service_fields(),
+        ),
+        {"target": target},
+    )
+
+
+@login_required
+@require_POST
+def target_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    target = _target(request, pk)
+    try:
+        services.target_delete(request.user, target=target)
+    except TrellisError as exc:
+        if exc.status == 403:
+            raise PermissionDenied from exc
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, _("Target deleted."))
+    return redirect("web:target_list")

@@ -8,11 +8,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from trellis.access import visible
-from trellis.access.models import RIGHTS
 from trellis.customers.models import Account, Contact
-from trellis.org.models import Team, User
+from trellis.org.models import User
 from trellis.service.models import Case, CaseType, Channel, Priority, Status
-from trellis.web.forms import RIGHT_LABELS, TrellisFormMixin
+from trellis.web.forms import TrellisFormMixin
 
 # Sort keys shown in URLs -> the ordering they stand for.
 SORTS: dict[str, str] = {
@@ -212,48 +211,3 @@ class ReopenForm(TrellisFormMixin, forms.Form):
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(choices=[(Status.IN_PROGRESS, ""), (Status.WAITING, "")])
-
-
-class UserChoiceField(forms.ModelChoiceField):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("empty_label", _("Choose a person"))
-        super().__init__(*args, **kwargs)
-
-    def label_from_instance(self, obj: User) -> str:
-        return f"{obj} ({obj.unit.name})" if obj.unit_id else str(obj)
-
-
-def _active_users() -> Any:
-    return (
-        User.objects.filter(is_active=True, unit__isnull=False)
-        .select_related("unit")
-        .order_by("first_name", "last_name", "username")
-    )
-
-
-class AssignForm(TrellisFormMixin, forms.Form):
-    owner_user = UserChoiceField(label=_("New owner"), queryset=_active_users())
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("prefix", "assign")
-        super().__init__(*args, **kwargs)
-
-
-class ShareForm(TrellisFormMixin, forms.Form):
-    user = UserChoiceField(label=_("Share with"), queryset=_active_users())
-    rights = forms.MultipleChoiceField(
-        label=_("Rights"),
-        choices=[(right, RIGHT_LABELS[right]) for right in RIGHTS],
-        widget=forms.CheckboxSelectMultiple,
-        initial=["read"],
-        help_text=_("Read is always included. You can pass on only rights you hold."),
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("prefix", "share")
-        super().__init__(*args, **kwargs)
-
-
-class UnshareForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=User.objects.all(), required=False)
-    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)

@@ -8,7 +8,9 @@ from django.dispatch import receiver
 
 from trellis.access import visible
 from trellis.access.services import assign_all
-from trellis.customers.signals import accounts_reassigned
+from trellis.customers.services import share_args as _share_args
+from trellis.customers.services import share_related, unshare_related
+from trellis.customers.signals import account_shared, account_unshared, accounts_reassigned
 from trellis.service.models import OPEN_STATUSES, Case
 
 
@@ -23,3 +25,22 @@ def _carry_open_cases(
         .order_by("pk")
     )
     assign_all(actor, cases, owner_user=owner_user, owner_team=owner_team)
+
+
+@receiver(account_shared)
+def _share_open_cases(sender: Any, *, actor: Any, account: Any, tally: Any, **kwargs: Any) -> None:
+    """A cascading account share shares the account's open cases as well."""
+    cases = Case.objects.filter(account=account, status__in=OPEN_STATUSES)
+    share_related(actor, cases, **_share_args(kwargs), tally=tally)
+
+
+@receiver(account_unshared)
+def _unshare_cases(sender: Any, *, actor: Any, account: Any, tally: Any, **kwargs: Any) -> None:
+    """A cascading account unshare clears the same share from all its cases."""
+    unshare_related(
+        actor,
+        Case.objects.filter(account=account),
+        user=kwargs["user"],
+        team=kwargs["team"],
+        tally=tally,
+    )

@@ -1,5 +1,5 @@
-"""Form pieces every app's pages share: the sign-in form, and turning a service's
-TrellisError into errors on a form."""
+"""Form pieces every app's pages share: the sign-in form, the assign, share and unshare
+forms of every record page, and turning a service's TrellisError into errors on a form."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from trellis.access.models import RIGHTS
 from trellis.core.errors import TrellisError
+from trellis.org.models import Team, User
 
 # The words for record rights (access.models.RIGHTS) as people read them.
 RIGHT_LABELS = {
@@ -43,6 +45,57 @@ class LoginForm(TrellisFormMixin, forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class UserChoiceField(forms.ModelChoiceField):
+    """A person picked by name, with their business unit to tell namesakes apart."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("empty_label", _("Choose a person"))
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj: User) -> str:
+        return f"{obj} ({obj.unit.name})" if obj.unit_id else str(obj)
+
+
+def active_users() -> Any:
+    """The people a record can be assigned or shared to."""
+    return (
+        User.objects.filter(is_active=True, unit__isnull=False)
+        .select_related("unit")
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class RecordAssignForm(TrellisFormMixin, forms.Form):
+    owner_user = UserChoiceField(label=_("New owner"), queryset=active_users())
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "assign")
+        super().__init__(*args, **kwargs)
+
+
+class RecordShareForm(TrellisFormMixin, forms.Form):
+    user = UserChoiceField(label=_("Share with"), queryset=active_users())
+    rights = forms.MultipleChoiceField(
+        label=_("Rights"),
+        choices=[(right, RIGHT_LABELS[right]) for right in RIGHTS],
+        widget=forms.CheckboxSelectMultiple,
+        initial=["read"],
+        help_text=_("Read is always included. You can pass on only rights you hold."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "share")
+        super().__init__(*args, **kwargs)
+
+
+class UnshareForm(forms.Form):
+    """The hidden fields of a share's Remove button."""
+
+    user = forms.ModelChoiceField(queryset=User.objects.all(), required=False)
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False)
+    cascade = forms.BooleanField(required=False)
 
 
 def add_service_error(form: forms.BaseForm, exc: TrellisError) -> int:
