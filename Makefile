@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-pg bench bench-pg bench-import bench-import-pg bench-search bench-search-pg lint format install clean
+.PHONY: run test test-pg bench bench-pg bench-import bench-import-pg bench-search bench-search-pg bench-routing bench-routing-pg lint format install clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Trellis needs Python 3.11 or newer on PATH"; exit 1; }
@@ -69,6 +69,19 @@ bench-search-pg: $(STAMP)
 	-createdb -h 127.0.0.1 -U postgres trellis_bench_search 2>/dev/null
 	DATABASE_URL=$(BENCH_SEARCH_PG) $(BIN)/trellis migrate --verbosity 0
 	DATABASE_URL=$(BENCH_SEARCH_PG) $(BIN)/trellis bench search $(BENCH_ARGS)
+
+# Routing throughput (bench/routing.py): skill_match over 500 agents, 10,000 cases.
+BENCH_ROUTING_SQLITE ?= sqlite:///$(CURDIR)/data/bench-routing.sqlite3
+BENCH_ROUTING_PG ?= postgres://postgres@127.0.0.1:5432/trellis_bench_routing
+
+bench-routing: $(STAMP)
+	DATABASE_URL=$(BENCH_ROUTING_SQLITE) $(BIN)/trellis migrate --verbosity 0
+	DATABASE_URL=$(BENCH_ROUTING_SQLITE) $(BIN)/trellis bench routing $(BENCH_ARGS)
+
+bench-routing-pg: $(STAMP)
+	-createdb -h 127.0.0.1 -U postgres trellis_bench_routing 2>/dev/null
+	DATABASE_URL=$(BENCH_ROUTING_PG) $(BIN)/trellis migrate --verbosity 0
+	DATABASE_URL=$(BENCH_ROUTING_PG) $(BIN)/trellis bench routing $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

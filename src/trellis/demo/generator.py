@@ -50,6 +50,7 @@ from trellis.audit.services import audit_record
 from trellis.core.fields import snapshot
 from trellis.customers.models import Account, Tier, segment_for
 from trellis.demo.records import build_records
+from trellis.demo.routing import build_routing
 from trellis.demo.sla import build_sla
 from trellis.org import closure
 from trellis.org.bootstrap import ensure_root_unit
@@ -1101,6 +1102,7 @@ def generate(
             {office.country: office.locale for office in OFFICES.values()},
         )
         records.update(build_sla(builder.now))
+        records.update(build_routing(builder.teams, builder.users))
     return DemoSummary(
         seed=seed,
         units=len(builder.units),

@@ -473,6 +473,7 @@ class TeamOut(Schema):
     role_ids: list[int]
     member_ids: list[int]
     members: list[MemberOut]
+    leader_id: int | None = None
     version: int
     created_at: dt.datetime
     modified_at: dt.datetime
@@ -498,12 +499,14 @@ class TeamIn(Input):
     unit_id: int
     description: Description = ""
     role_ids: list[int] = []
+    leader_id: int | None = None
 
 
 class TeamPatch(Input):
     name: UnitName | None = None
     unit_id: int | None = None
     description: Description | None = None
+    leader_id: int | None = Field(None, description="the team leader; null for none")
 
 
 class TeamFilters(PageParams):
@@ -552,6 +555,7 @@ def create_team(request: HttpRequest, payload: TeamIn) -> Status:
         unit=unit,
         description=payload.description,
         roles=roles,
+        leader=_user(request, payload.leader_id, "leader_id") if payload.leader_id else None,
     )
     return Status(201, team)
 
@@ -565,9 +569,12 @@ def read_team(request: HttpRequest, team_id: int) -> Team:
 def update_team(request: HttpRequest, team_id: int, payload: TeamPatch) -> Team:
     """Rename or move a team. Send If-Match: <version>; a stale version answers 412."""
     team = _team(request, team_id)
-    data = _drop_nulls(payload.dict(exclude_unset=True), "unit_id")
+    data = _drop_nulls(payload.dict(exclude_unset=True), "unit_id", "leader_id")
     if "unit_id" in data:
         data["unit"] = _optional_unit(request, data.pop("unit_id"), "unit_id")
+    if "leader_id" in data:
+        leader_id = data.pop("leader_id")
+        data["leader"] = _user(request, leader_id, "leader_id") if leader_id else None
     return services.team_update(request.user, team=team, version=if_match(request), **data)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -339,6 +340,15 @@ def user_update(
     return user
 
 
+def user_set_language(actor: User, *, language: str) -> User:
+    """Save the interface language the actor chose for themselves ("" = follow the browser).
+    Goes through `user_update`, so it is one audited transaction like any other self-edit."""
+    language = (language or "").strip().lower()
+    if language and language not in {code for code, _name in settings.LANGUAGES}:
+        raise InvalidInput.field("language", f"{language!r} is not an available language")
+    return user_update(actor, user=actor, ui_language=language)
+
+
 @transaction.atomic
 def user_delete(actor: User, *, user: User) -> None:
     """Delete a user who owns nothing; otherwise say so (deactivate them instead)."""
@@ -429,6 +439,7 @@ def team_create(
     kind: str = TeamKind.OWNER,
     description: str = "",
     roles: Iterable[SecurityRole] = (),
+    leader: User | None = None,
 ) -> Team:
     name = _require_name(name)
     if kind != TeamKind.OWNER:
@@ -441,11 +452,20 @@ def team_create(
     if Team.objects.filter(kind=TeamKind.OWNER, unit=unit, name=name).exists():
         raise Conflict.field("name", f"a team named {name!r} already exists in {unit.name}")
     with _unique("name", f"a team named {name!r} already exists in {unit.name}"):
-        team = Team.objects.create(name=name, unit=unit, kind=kind, description=description)
+        team = Team.objects.create(
+            name=name, unit=unit, kind=kind, description=description, leader=_leader(leader)
+        )
     audit_record(actor, "create", team, entity="team", changes=snapshot(team))
     for role in roles:
         team_grant_role(actor, team=team, role=role)
     return team
+
+
+def _leader(leader: User | None) -> User | None:
+    """A team leader must be an active person (routing and SLA escalate to them)."""
+    if leader is not None and not leader.is_active:
+        raise InvalidInput.field("leader_id", f"{leader.username} is deactivated")
+    return leader
 
 
 @transaction.atomic
@@ -457,8 +477,10 @@ def team_update(
     name: str | None = None,
     description: str | None = None,
     unit: BusinessUnit | None | Any = ...,
+    leader: User | None | Any = ...,
 ) -> Team:
-    """Rename or move a team; a new unit carries the owning unit of the team's records."""
+    """Rename or move a team, or name its leader (None: no leader); a new unit carries
+    the owning unit of the team's records."""
     team = Team.objects.select_for_update().get(pk=team.pk)
     _require_unit_admin(actor, team.unit)
     check_version(team, version)
@@ -467,6 +489,8 @@ def team_update(
         team.name = _require_name(name)
     if description is not None:
         team.description = description
+    if leader is not ...:
+        team.leader = _leader(leader)
     old_unit_id = team.unit_id
     if unit is not ...:
         if unit is None:

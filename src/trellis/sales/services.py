@@ -882,6 +882,11 @@ def lead_create(
     _lead_phone(lead, raw_phone)
     lead.save()
     audit_record(actor, "create", lead, changes=snapshot(lead))
+    if owner_user is None and owner_team is None:
+        # No owner given: the routing rules decide (a system decision, see routing.services).
+        from trellis.routing.services import route_new
+
+        route_new(actor, lead)
     return lead
 
 

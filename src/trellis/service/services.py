@@ -177,7 +177,8 @@ def case_create(
 ) -> Case:
     """Open a new case (status `new`), owned by the actor unless another owner is given
     (that needs assign). It gets its number ("CS-000123") in the same transaction."""
-    if owner_user is None and owner_team is None:
+    routed = owner_user is None and owner_team is None
+    if routed:
         owner_user = actor
     case = Case(
         **_clean(fields, creating=True),
@@ -211,6 +212,11 @@ def case_create(
         changed_at=case.created_at,
     )
     audit_record(actor, "create", case, changes=snapshot(case))
+    if routed:
+        # No owner given: the routing rules decide (a system decision, see routing.services).
+        from trellis.routing.services import route_new
+
+        route_new(actor, case)
     return case
 
 
