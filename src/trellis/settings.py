@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "trellis.sla",
     "trellis.search",
     "trellis.dataio",
+    "trellis.analytics",
     "trellis.web",
     "trellis.demo",
 ]

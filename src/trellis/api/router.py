@@ -112,7 +112,9 @@ def _does_not_exist(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpRespon
 
 def _mount() -> None:
     from trellis.activities.api import router as activities_router
+    from trellis.analytics.api import router as analytics_router
     from trellis.api.auth import router as auth_router
+    from trellis.audit.api import router as audit_router
     from trellis.customers.api import router as customers_router
     from trellis.dataio.api import router as dataio_router
     from trellis.notifications.api import router as notifications_router
@@ -125,11 +127,16 @@ def _mount() -> None:
 
     api.add_router("/auth", auth_router)
     api.add_router("/", search_router)
+    # Before sales/service: its /leads/assign and /cases/assign would otherwise be taken by
+    # their /leads/{lead_id} and /cases/{case_id} patterns (405).
+    api.add_router("/", routing_router)
     for router in (org_router, customers_router, sales_router, service_router, activities_router):
         api.add_router("/", router)
+    api.add_router("/", audit_router)
     api.add_router("/", dataio_router)
-    for router in (routing_router, sla_router, notifications_router):
+    for router in (sla_router, notifications_router):
         api.add_router("/", router)
+    api.add_router("/", analytics_router)
 
 
 _fallback = Router()

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from trellis.activities import urls as activities
+from trellis.analytics import urls as analytics
+from trellis.analytics import views as analytics_views
 from trellis.customers import urls as customers
 from trellis.dataio import urls as dataio
 from trellis.notifications import urls as notifications
@@ -14,11 +16,22 @@ from trellis.web import views
 app_name = "web"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", analytics_views.dashboard, name="home"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("admin/units/", views.admin_units, name="admin_units"),
 ]
 # Each domain app lists its own pages; they share the "web" namespace.
-for app in (customers, sales, service, activities, dataio, search, routing, sla, notifications):
+for app in (
+    customers,
+    sales,
+    service,
+    activities,
+    dataio,
+    search,
+    routing,
+    sla,
+    notifications,
+    analytics,
+):
     urlpatterns += app.urlpatterns
