@@ -73,3 +73,11 @@ def test_htmx_and_the_stylesheet_are_found_by_the_static_finders():
 
     assert finders.find("django_htmx/htmx-2.min.js")
     assert finders.find("web/trellis.css")
+
+
+def test_routing_pages_are_in_the_navigation_only_for_routing_managers(browser, org, jakarta_rep):
+    admin = factories.user(unit=org["root"], roles=["System Administrator"])
+    admin_names = [name for name, _label in browser(admin).get("/").context["nav_items"]]
+    rep_names = [name for name, _label in browser(jakarta_rep).get("/").context["nav_items"]]
+    assert {"web:routing_rules", "web:sla_policy_list"} <= set(admin_names)
+    assert not {"web:routing_rules", "web:sla_policy_list"} & set(rep_names)

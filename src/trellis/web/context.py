@@ -24,8 +24,16 @@ SECTIONS = [
     ("web:lead_list", _("Leads")),
     ("web:opportunity_list", _("Opportunities")),
     ("web:case_list", _("Cases")),
+    ("web:routing_queues", _("Queues")),
     ("web:campaign_list", _("Campaigns")),
     ("web:calendar", _("Calendar")),
+]
+
+PRIVILEGED_SECTIONS = [
+    ("view_reports", "web:analytics_report", _("Reports")),
+    ("manage_routing", "web:routing_rules", _("Routing")),
+    ("manage_routing", "web:sla_policy_list", _("Service levels")),
+    ("manage_org", "web:admin_units", _("Organization")),
 ]
 
 
@@ -41,8 +49,10 @@ def _nav_items(user: Any) -> list[tuple[str, Any]]:
     from trellis.org.selectors import has_privilege
 
     items = [(name, label) for name, label in SECTIONS if _exists(name)]
-    if has_privilege(user, "manage_org"):
-        items.append(("web:admin_units", _("Organization")))
+    # Pages for holders of a privilege; code asks for privileges, never role names.
+    for privilege, name, label in PRIVILEGED_SECTIONS:
+        if _exists(name) and has_privilege(user, privilege):
+            items.append((name, label))
     return items
 
 
@@ -58,9 +68,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     view_name = match.view_name if match else ""
 
     def current() -> str | None:
-        return next(
-            (name for name, _label in items if view_name and _section(name) == _section(view_name)),
-            None,
-        )
+        if not view_name:
+            return None
+        names = [name for name, _label in items]
+        # The page itself when it is a section (Queues and Routing share "web:routing").
+        if view_name in names:
+            return view_name
+        return next((name for name in names if _section(name) == _section(view_name)), None)
 
     return {"nav_items": items, "nav_current": current}
