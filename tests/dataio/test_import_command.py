@@ -266,15 +266,17 @@ def test_an_unreadable_file_exits_with_code_2(manager, tmp_path):
     assert "not an XLSX workbook" in str(error)
 
 
-def test_a_written_batch_has_one_import_event_and_create_events(manager, write_csv):
+def test_a_written_batch_has_one_batch_event_and_an_import_event_per_record(manager, write_csv):
     path = write_csv([HEADER, GOOD, GOOD2])
 
     run("contacts", str(path), "--as", "maya")
 
-    batch = AuditEvent.objects.get(action="import")
+    batch = AuditEvent.objects.get(action="import", object_id=None)
     ids = sorted(Contact.objects.values_list("pk", flat=True))
     assert sorted(batch.changes["created"]) == ids
-    assert AuditEvent.objects.filter(action="create", entity="contact").count() == 2
+    per_record = AuditEvent.objects.filter(action="import", entity="contact", object_id__in=ids)
+    assert sorted(per_record.values_list("object_id", flat=True)) == ids
+    assert {event.actor for event in per_record} == {manager}
 
 
 def test_imported_contacts_are_found_by_search_at_once(manager, write_csv):

@@ -80,8 +80,9 @@ def create_import(
     atomic: Form[bool] = False,
     mapping: Form[str] = "",
 ) -> dict:
-    """Import accounts or contacts from a CSV or XLSX file (multipart). Bad rows are listed
-    in `errors` with their row number (the header is row 1); see `trellis import --help`."""
+    """Import accounts, contacts, leads or opportunities from a CSV or XLSX file
+    (multipart). Bad rows are listed in `errors` with their row number (the header is
+    row 1); see `trellis import --help`."""
     check_upload(file)
     report = import_file(
         request.user,

@@ -1,24 +1,32 @@
 """What can be imported and exported: per entity, its columns, their aliases and how a
 cell becomes the value the entity's service expects.
 
-Adding an entity (leads, opportunities) means adding one `EntitySpec` to `ENTITIES`;
-the import engine and the exports are generic over it.
+Adding an entity means adding one `EntitySpec` to `ENTITIES`; the import engine and
+the exports are generic over it. Entity rules the services apply beyond field cleaning
+(phones, a lead's status history, an opportunity's stages) live in `dataio.history`.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from trellis.access.models import SecurableModel
 from trellis.core.errors import InvalidInput
 from trellis.customers import selectors as customer_selectors
 from trellis.customers import services as customer_services
 from trellis.customers.models import Account, Contact
+from trellis.dataio import history
+from trellis.sales import selectors as sales_selectors
+from trellis.sales import services as sales_services
+from trellis.sales.models import Campaign, Lead, Opportunity
 
 # Columns every entity understands besides its own fields (history moved in from another
 # CRM): who owns the record (a username or e-mail address) and when it was created or
@@ -101,8 +109,50 @@ def parse_int(value: str, name: str) -> int:
         raise InvalidInput.field(name, f"{value!r} is not a whole number") from None
 
 
+def parse_money(value: str, name: str) -> str:
+    """A money cell as the service reads it: thousands separators and spaces dropped."""
+    return value.replace(",", "").replace("_", "").replace(" ", "")
+
+
 def parse_list(value: str) -> list[str]:
     return [part.strip() for part in re.split(r"[;,\n]", value) if part.strip()]
+
+
+def parse_when(value: str, name: str) -> dt.datetime:
+    """An ISO 8601 date or date-time (a date is midnight, a naive time is the server's
+    zone), not in the future; InvalidInput naming `name` otherwise."""
+    text = value.strip().replace("/", "-")
+    parsed = parse_datetime(text)
+    if parsed is None:
+        day = parse_date(text)
+        if day is None:
+            raise InvalidInput.field(
+                name, f"{value!r} is not an ISO 8601 date or date-time (2021-03-04 10:00)"
+            )
+        parsed = dt.datetime.combine(day, dt.time())
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    if parsed > timezone.now():
+        raise InvalidInput.field(name, "must not be in the future")
+    return parsed
+
+
+@dataclass(frozen=True)
+class Link:
+    """A foreign key filled from a file: the parent named by one of its columns (its name
+    or e-mail in `by_name`, its external id in `by_external`). Parents are looked up among
+    the records the importer may read, so linking needs read on the parent."""
+
+    field: str  # the model's foreign key: "account"
+    model: type[SecurableModel]
+    by_name: str  # the file column holding the parent's name: "account"
+    by_external: str = ""  # the file column holding its external id: "account_external_id"
+    name_attr: str = "name"  # what `by_name` is compared with
+    required: bool = False
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(column for column in (self.by_name, self.by_external) if column)
 
 
 @dataclass(frozen=True)
@@ -113,8 +163,17 @@ class EntitySpec:
     fields: tuple[str, ...]
     clean: Callable[..., dict[str, Any]]
     selector: Callable[..., QuerySet]
-    # Extra import-only link columns ("account" for contacts) and their aliases.
-    links: tuple[str, ...] = ()
+    # Parents filled from link columns ("account" for contacts), checked for read.
+    links: tuple[Link, ...] = ()
+    # Columns that find the existing record a row updates, in order of precedence.
+    dedupe: tuple[str, ...] = ("external_id", "email")
+    # Import-only history columns handled by `prepare` (a lead's status, stage dates).
+    history: tuple[str, ...] = ()
+    # Entity rules run on each planned record, after the owner and links are set:
+    # prepare(plan) may raise InvalidInput and returns what `after_insert` needs.
+    prepare: Callable[[history.Plan], Any] | None = None
+    # Writes that follow the records' insert (the stage history), given (record, extra).
+    after_insert: Callable[[Any, list[tuple[Any, Any]]], None] | None = None
     aliases: dict[str, str] = field(default_factory=dict)
     parsers: dict[str, Callable[[str, str], Any]] = field(default_factory=dict)
     # Filters the export accepts (those the list selector accepts).
@@ -129,8 +188,12 @@ class EntitySpec:
         return self.model.access_entity
 
     @property
+    def link_columns(self) -> tuple[str, ...]:
+        return tuple(column for link in self.links for column in link.columns)
+
+    @property
     def importable(self) -> tuple[str, ...]:
-        return (*self.fields, *self.links, *COMMON_FIELDS)
+        return (*self.fields, *self.link_columns, *self.history, *COMMON_FIELDS)
 
     def field_for(self, header: str) -> str | None:
         """The field a column header names, or None when it names none."""
@@ -148,6 +211,18 @@ class EntitySpec:
 
 def _lower(value: str, name: str) -> str:
     return value.strip().lower()
+
+
+def parse_day(value: str, name: str) -> dt.date:
+    """An ISO 8601 date (a date-time gives its date); may be in the future."""
+    text = value.strip().replace("/", "-")
+    day = parse_date(text)
+    if day is None:
+        moment = parse_datetime(text)
+        if moment is None:
+            raise InvalidInput.field(name, f"{value!r} is not an ISO 8601 date (2021-03-04)")
+        day = moment.date()
+    return day
 
 
 ACCOUNTS = EntitySpec(
@@ -190,7 +265,7 @@ CONTACTS = EntitySpec(
     fields=customer_services.CONTACT_FIELDS,
     clean=customer_services.clean_contact_fields,
     selector=customer_selectors.contact_list,
-    links=("account", "account_external_id"),
+    links=(Link("account", Account, "account", "account_external_id"),),
     aliases={
         "first": "first_name",
         "firstname": "first_name",
@@ -234,9 +309,132 @@ CONTACTS = EntitySpec(
     filters=customer_selectors.CONTACT_FILTERS,
     phone_fields=customer_services.PHONE_FIELDS,
     consent_fields=customer_services.CONSENT_FIELDS,
+    prepare=history.prepare_contact,
 )
 
-ENTITIES: dict[str, EntitySpec] = {spec.name: spec for spec in (ACCOUNTS, CONTACTS)}
+PERSON_ALIASES = {
+    key: value
+    for key, value in CONTACTS.aliases.items()
+    if value in ("first_name", "last_name", "job_title")
+}
+STATUS_DATE_ALIASES = {
+    "first contacted": "first_contacted_at",
+    "first contacted at": "first_contacted_at",
+    "first contact date": "first_contacted_at",
+    "contacted at": "first_contacted_at",
+    "contacted on": "first_contacted_at",
+    "qualified": "qualified_at",
+    "qualified on": "qualified_at",
+    "qualified date": "qualified_at",
+    "date qualified": "qualified_at",
+}
+
+LEADS = EntitySpec(
+    name="leads",
+    model=Lead,
+    fields=sales_services.LEAD_FIELDS,
+    clean=history.clean_lead_fields,
+    selector=sales_selectors.lead_list,
+    links=(Link("campaign", Campaign, "campaign"),),
+    history=history.LEAD_HISTORY,
+    aliases={
+        **PERSON_ALIASES,
+        "company": "company_name",
+        "company name": "company_name",
+        "account": "company_name",
+        "account name": "company_name",
+        "organization": "company_name",
+        "organisation": "company_name",
+        "lead source": "source",
+        "lead status": "status",
+        "state": "status",
+        "interest": "product_interest",
+        "product": "product_interest",
+        "territory": "region",
+        "campaign name": "campaign",
+        "reason": "disqualify_reason",
+        "disqualified reason": "disqualify_reason",
+        **STATUS_DATE_ALIASES,
+    },
+    parsers={
+        "source": _lower,
+        "rating": _lower,
+        "status": _lower,
+        "first_contacted_at": parse_when,
+        "qualified_at": parse_when,
+    },
+    filters=sales_selectors.LEAD_FILTERS,
+    phone_fields=("phone",),
+    prepare=history.prepare_lead,
+)
+
+OPPORTUNITIES = EntitySpec(
+    name="opportunities",
+    model=Opportunity,
+    fields=sales_services.OPPORTUNITY_FIELDS,
+    clean=history.clean_opportunity_fields,
+    selector=sales_selectors.opportunity_list,
+    links=(
+        Link("account", Account, "account", "account_external_id", required=True),
+        Link("contact", Contact, "contact_email", "contact_external_id", name_attr="email"),
+        Link("campaign", Campaign, "campaign"),
+    ),
+    dedupe=("external_id",),
+    history=history.OPPORTUNITY_HISTORY,
+    aliases={
+        "opportunity": "name",
+        "opportunity name": "name",
+        "deal": "name",
+        "deal name": "name",
+        "topic": "name",
+        "company": "account",
+        "company name": "account",
+        "account name": "account",
+        "customer": "account",
+        "organization": "account",
+        "organisation": "account",
+        "contact": "contact_email",
+        "contact email": "contact_email",
+        "contact e mail": "contact_email",
+        "campaign name": "campaign",
+        "sales stage": "stage",
+        "status": "stage",
+        "value": "amount",
+        "deal value": "amount",
+        "estimated value": "amount",
+        "probability %": "probability",
+        "close date": "expected_close_date",
+        "expected close": "expected_close_date",
+        "estimated close date": "expected_close_date",
+        "closed": "closed_at",
+        "closed on": "closed_at",
+        "actual close date": "closed_at",
+        "date closed": "closed_at",
+        "reason": "close_reason",
+        "won lost reason": "close_reason",
+        "loss reason": "close_reason",
+        **{
+            f"{stage} {suffix}": f"{stage}_at"
+            for stage in history.OPEN_STAGE_NAMES
+            for suffix in ("date", "on", "entered")
+        },
+    },
+    parsers={
+        "stage": _lower,
+        "amount": parse_money,
+        "probability": lambda value, name: parse_int(value.rstrip("% "), name),
+        "expected_close_date": parse_day,
+        "closed_at": parse_when,
+        **dict.fromkeys(history.STAGE_DATE_FIELDS, parse_when),
+    },
+    filters=sales_selectors.OPPORTUNITY_FILTERS,
+    prepare=history.prepare_opportunity,
+    after_insert=history.record_stage_history,
+)
+
+ENTITIES: dict[str, EntitySpec] = {
+    spec.name: spec for spec in (ACCOUNTS, CONTACTS, LEADS, OPPORTUNITIES)
+}
 
 
 def entity_spec(name: str, field_name: str = "entity") -> EntitySpec:

@@ -10,7 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from django.db.models import Exists, OuterRef
+
+from trellis.access import visible
 from trellis.core.errors import Forbidden
+from trellis.customers.models import Account
 from trellis.dataio.entities import EntitySpec, entity_spec
 from trellis.org.models import User
 from trellis.org.selectors import has_privilege
@@ -20,8 +24,12 @@ CHUNK = 2000
 TRAILING = ("owner", "owner_team", "owning_unit", "created_at", "modified_at", "version")
 
 
+def _has_account(spec: EntitySpec) -> bool:
+    return any(link.field == "account" for link in spec.links)
+
+
 def export_columns(spec: EntitySpec) -> list[str]:
-    links = ["account", "account_external_id"] if "account" in spec.links else []
+    links = ["account", "account_external_id"] if _has_account(spec) else []
     return ["id", *spec.fields, *links, *TRAILING]
 
 
@@ -34,7 +42,7 @@ def _row(spec: EntitySpec, record: Any) -> list[Any]:
         if isinstance(value, list):
             value = "; ".join(map(str, value))
         values.append(value)
-    if "account" in spec.links:
+    if _has_account(spec):
         # An account's name is shown only to those who may read the account.
         account = record.account if getattr(record, "account_visible", False) else None
         values += [account.name if account else "", account.external_id if account else ""]
@@ -59,6 +67,11 @@ def export_rows(
     if not has_privilege(actor, "export"):
         raise Forbidden("you may not export: your roles lack the export privilege")
     qs = spec.selector(actor, q=q, **filters).order_by("pk")
+    if _has_account(spec) and "account_visible" not in qs.query.annotations:
+        # The account's name and external id are written only where the actor may read
+        # the account (the contact list marks this itself).
+        readable = visible(actor, Account).filter(pk=OuterRef("account_id"))
+        qs = qs.annotate(account_visible=Exists(readable))
 
     def rows() -> Iterator[list[Any]]:
         for record in qs.iterator(chunk_size=CHUNK):

@@ -6,4 +6,5 @@ from trellis.dataio import views
 
 urlpatterns = [
     path("import/", views.import_page, name="import"),
+    path("export/<slug:entity>.<slug:fmt>", views.export_list, name="export_list"),
 ]

@@ -1,14 +1,17 @@
-"""The import page: upload a file, see the report (row, field, message per bad row)."""
+"""The import page (upload a file, see the report: row, field, message per bad row) and
+the export downloads of the web lists."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from trellis.core.errors import TrellisError
+from trellis.core.errors import Forbidden, NotFound, TrellisError
 from trellis.dataio.api import check_upload
+from trellis.dataio.exporting import FORMATS, download, list_export
 from trellis.dataio.forms import ImportForm
 from trellis.dataio.services import import_file
 from trellis.org.selectors import has_privilege
@@ -39,3 +42,21 @@ def import_page(request: HttpRequest) -> HttpResponse:
         status = 400
     context = {"form": form, "report": report, "allowed": allowed}
     return render(request, "dataio/import.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def export_list(request: HttpRequest, entity: str, fmt: str) -> HttpResponse:
+    """The `entity` list, filtered by the same query string as the list page, as a CSV or
+    XLSX download. 403 without the export privilege."""
+    if fmt not in FORMATS:
+        raise Http404("no such format")
+    try:
+        headers, rows = list_export(request.user, entity=entity, query=request.GET)
+    except Forbidden as exc:
+        raise PermissionDenied(exc.detail) from exc
+    except NotFound as exc:
+        raise Http404(exc.detail) from exc
+    except TrellisError as exc:
+        return HttpResponseBadRequest(exc.detail)
+    return download(entity, fmt, headers, rows)
