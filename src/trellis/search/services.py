@@ -11,18 +11,50 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.db.models import OuterRef, Subquery
 
-from trellis.search.models import SearchEntry
+from trellis.org.models import BusinessUnit
+from trellis.search.models import UNIT_IDS_SQL, SearchEntry
 from trellis.search.registry import Searchable, for_model, installed, registered
 
 BATCH = 20_000
-COLUMNS = ("entity", "record_id", "title", "subtitle", "names", "text")
-TRGM_INDEX = "search_entry_text_trgm"
+COLUMNS = (
+    "entity",
+    "record_id",
+    "title",
+    "subtitle",
+    "names",
+    "text",
+    "owner_user_id",
+    "owner_team_id",
+    "owning_unit_id",
+    "unit_path",
+)
+# The record's access columns copied into its entry (see models.SearchEntry), and the
+# owning unit's path under the name `values()` gives it.
+ACCESS = ("owner_user_id", "owner_team_id", "owning_unit_id")
+UNIT_PATH = "owning_unit__path"
+TRGM_INDEX = "search_entry_reach_trgm"
 
 
 def _row(searchable: Searchable, values: dict[str, Any]) -> tuple:
     doc = searchable.document(values)
-    return (searchable.entity, values["pk"], doc.title, doc.subtitle, doc.names, doc.text)
+    return (
+        searchable.entity,
+        values["pk"],
+        doc.title,
+        doc.subtitle,
+        doc.names,
+        doc.text,
+        *(values.get(name) for name in ACCESS),
+        values.get(UNIT_PATH) or "",
+    )
+
+
+def _access_columns(model: type[models.Model]) -> list[str]:
+    present = {f.attname for f in model._meta.concrete_fields}
+    wanted = [name for name in ACCESS if name in present]
+    return [*wanted, UNIT_PATH] if "owning_unit_id" in wanted else wanted
 
 
 def index_record(record: models.Model) -> None:
@@ -31,13 +63,29 @@ def index_record(record: models.Model) -> None:
     if searchable is None or record.pk is None:
         return
     values = {name: getattr(record, name, None) for name in searchable.columns(type(record))}
+    for name in ACCESS:
+        values[name] = getattr(record, name, None)
+    if values["owning_unit_id"] is not None:
+        values[UNIT_PATH] = _unit_path(values["owning_unit_id"])
     values["pk"] = record.pk
-    _, _, title, subtitle, names, text = _row(searchable, values)
+    row = dict(zip(COLUMNS, _row(searchable, values), strict=True))
     SearchEntry.objects.update_or_create(
-        entity=searchable.entity,
-        record_id=record.pk,
-        defaults={"title": title, "subtitle": subtitle, "names": names, "text": text},
+        entity=row.pop("entity"), record_id=row.pop("record_id"), defaults=row
     )
+
+
+def _unit_path(unit_id: int) -> str:
+    return BusinessUnit.objects.filter(pk=unit_id).values_list("path", flat=True).first() or ""
+
+
+def follow_unit_paths(unit: BusinessUnit) -> int:
+    """Refresh the unit paths copied on the entries owned in `unit`'s subtree (after the
+    unit moved, its subtree's paths changed in one UPDATE without signals); one UPDATE of
+    only the entries whose copy differs. Returns how many changed."""
+    path = BusinessUnit.objects.filter(pk=OuterRef("owning_unit_id")).values("path")[:1]
+    subtree = BusinessUnit.objects.filter(path__startswith=unit.path).values("id")
+    stale = SearchEntry.objects.filter(owning_unit_id__in=subtree).exclude(unit_path=Subquery(path))
+    return stale.update(unit_path=Subquery(path))
 
 
 def remove_record(record: models.Model) -> None:
@@ -45,6 +93,20 @@ def remove_record(record: models.Model) -> None:
     searchable = for_model(type(record))
     if searchable is not None and record.pk is not None:
         SearchEntry.objects.filter(entity=searchable.entity, record_id=record.pk).delete()
+
+
+def follow_owner_unit(
+    new_unit_id: int, *, owner_user_id: int | None = None, owner_team_id: int | None = None
+) -> int:
+    """Give the entries of the records an owner (user or team) owns that owner's new
+    owning unit, as one UPDATE; returns how many entries changed."""
+    if owner_user_id is not None:
+        entries = SearchEntry.objects.filter(owner_user_id=owner_user_id)
+    elif owner_team_id is not None:
+        entries = SearchEntry.objects.filter(owner_team_id=owner_team_id)
+    else:
+        return 0
+    return entries.update(owning_unit_id=new_unit_id, unit_path=_unit_path(new_unit_id))
 
 
 def _batches(
@@ -55,7 +117,7 @@ def _batches(
     qs = model._default_manager.order_by("pk")
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
-    columns = searchable.columns(model)
+    columns = [*searchable.columns(model), *_access_columns(model)]
     last = None
     while True:
         page = qs if last is None else qs.filter(pk__gt=last)
@@ -83,6 +145,17 @@ def _insert(rows: list[tuple], *, copy: bool = False) -> int:
     return len(rows)
 
 
+def _delete(entries: models.QuerySet) -> int:
+    """One DELETE statement. `QuerySet.delete()` would load every entry first, because a
+    project-wide post_delete receiver (access) forbids Django's fast path; entries have
+    no dependants and nobody listens for their deletion."""
+    sql, params = entries.values("pk").query.sql_with_params()
+    table = connection.ops.quote_name(SearchEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE id IN ({sql})", params)
+        return cursor.rowcount
+
+
 def index_records(model: type[models.Model], ids: Iterable[int]) -> int:
     """Re-index the given records of `model` (after a bulk write); returns the count."""
     searchable = for_model(model)
@@ -90,21 +163,24 @@ def index_records(model: type[models.Model], ids: Iterable[int]) -> int:
         return 0
     ids = list(ids)
     with transaction.atomic():
-        SearchEntry.objects.filter(entity=searchable.entity, record_id__in=ids).delete()
+        _delete(SearchEntry.objects.filter(entity=searchable.entity, record_id__in=ids))
         return sum(_insert(batch) for batch in _batches(searchable, model, ids))
 
 
-def reindex(entities: Iterable[str] | None = None, out: Any = None) -> dict[str, int]:
+def reindex(
+    entities: Iterable[str] | None = None, out: Any = None, *, cluster: bool = False
+) -> dict[str, int]:
     """Rebuild the index from the records, in bulk; returns the entry count per entity.
 
     On PostgreSQL the trigram index is dropped for the load and built once at the end,
-    which is many times faster than maintaining it row by row."""
+    which is many times faster than maintaining it row by row; `cluster` also groups the
+    table by owning unit before that (`cluster_by_unit`)."""
     wanted = set(entities) if entities else set(registered())
     models_ = {e: pair for e, pair in installed().items() if e in wanted}
     counts: dict[str, int] = {}
     postgres = connection.vendor == "postgresql"
     with transaction.atomic():
-        SearchEntry.objects.filter(entity__in=wanted).delete()
+        _delete(SearchEntry.objects.filter(entity__in=wanted))
         if postgres:
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP INDEX IF EXISTS {TRGM_INDEX}")
@@ -113,12 +189,31 @@ def reindex(entities: Iterable[str] | None = None, out: Any = None) -> dict[str,
             if out:
                 out(f"{entity}: {counts[entity]} indexed")
         if postgres:
+            if cluster:
+                cluster_by_unit()
             with connection.cursor() as cursor:
                 cursor.execute(CREATE_TRGM_INDEX)
                 cursor.execute(f"ANALYZE {SearchEntry._meta.db_table}")
     return counts
 
 
+def cluster_by_unit() -> bool:
+    """PostgreSQL: rewrite the index table grouped by owning unit (CLUSTER), so that the
+    entries one person can reach sit on few pages and stay cached; later writes are not
+    kept in that order, so a deployment repeats it (or `search_reindex --cluster`) now and
+    then. Locks the table while it runs. False (nothing done) on other databases."""
+    if connection.vendor != "postgresql":
+        return False
+    table = connection.ops.quote_name(SearchEntry._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CLUSTER {table} USING search_entry_owning_unit")
+        cursor.execute(f"ANALYZE {table}")
+    return True
+
+
+# One GIN index over the unit path's list of unit ids and the trigrams of the text (see
+# reach._under and migration 0002): the narrowing and the match are one index scan.
 CREATE_TRGM_INDEX = (
-    f"CREATE INDEX IF NOT EXISTS {TRGM_INDEX} ON search_searchentry USING gin (text gin_trgm_ops)"
+    f"CREATE INDEX IF NOT EXISTS {TRGM_INDEX} ON search_searchentry USING gin"
+    f" (({UNIT_IDS_SQL.format('unit_path')}), text gin_trgm_ops)"
 )

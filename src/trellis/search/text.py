@@ -14,7 +14,14 @@ def normalize(value: object) -> str:
     """Lower-cased, accents stripped (NFKD, combining marks dropped, casefold so "ß" is
     "ss"), control characters (NUL among them) turned into spaces, whitespace collapsed:
     "  José MÜLLER " -> "jose muller"."""
-    text = unicodedata.normalize("NFKD", str(value or ""))
+    text = str(value or "")
+    if text.isascii():
+        # The common case, many times faster: nothing to decompose, and for ASCII
+        # casefold() is lower().
+        if not text.isprintable():
+            text = "".join(ch if ch.isprintable() else " " for ch in text)
+        return " ".join(text.lower().split())
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     return " ".join(text.split())

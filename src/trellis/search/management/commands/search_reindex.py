@@ -13,10 +13,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("entities", nargs="*", help="account, contact, lead (default: all)")
+        parser.add_argument(
+            "--cluster",
+            action="store_true",
+            help="PostgreSQL: also group the index table by owning unit (locks it meanwhile)",
+        )
 
     def handle(self, *args, **options) -> None:
         unknown = set(options["entities"]) - set(registered())
         if unknown:
             raise CommandError(f"unknown entity: {', '.join(sorted(unknown))}")
-        counts = reindex(options["entities"] or None, out=self.stdout.write)
+        counts = reindex(
+            options["entities"] or None, out=self.stdout.write, cluster=options["cluster"]
+        )
         self.stdout.write(f"indexed {sum(counts.values())} records")
