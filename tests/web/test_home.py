@@ -50,9 +50,9 @@ def test_the_navigation_leaves_out_organization_without_manage_org(browser, jaka
     assertNotContains(response, "/admin/units/")
 
 
-def test_the_navigation_offers_organization_with_manage_org(browser, admin):
+def test_the_navigation_offers_the_admin_area_with_manage_org(browser, admin):
     response = browser(admin).get("/")
-    assertContains(response, 'href="/admin/units/"')
+    assertContains(response, 'href="/admin/"')
 
 
 def test_the_current_section_is_marked_in_the_navigation(browser, jakarta_rep):

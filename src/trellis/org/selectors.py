@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from trellis.org.models import BusinessUnit, SecurityRole, Team, TeamKind, User
-from trellis.org.roles import DEPTHS, NONE, ORG, OWN, SUBTREE, UNIT
+from trellis.org.roles import DEPTHS, NONE, ORG, OWN, PRIVILEGES, SUBTREE, UNIT
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,24 @@ def privilege_grants(user: User, privilege: str) -> list[PrivilegeGrant]:
                     PrivilegeGrant(min(depth, cap), team.unit_id, team.unit.path, role.name)
                 )
     return grants
+
+
+def held_privileges(user: User) -> set[str]:
+    """Every privilege `user` holds at any depth (own roles and owner teams'): one query,
+    for pages that ask about several privileges at once (the navigation)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    team_ids = active_memberships(user).filter(team__kind=TeamKind.OWNER).values("team_id")
+    team_roles = Team.roles.through.objects.filter(team_id__in=team_ids).values("securityrole_id")
+    roles = SecurityRole.objects.filter(
+        Q(pk__in=user.roles.values("pk")) | Q(pk__in=team_roles)
+    ).only("full_access", "privileges")
+    held: set[str] = set()
+    for role in roles:
+        if role.full_access:
+            return set(PRIVILEGES)
+        held |= {p for p, depth in role.privileges.items() if DEPTHS.get(depth, NONE) > NONE}
+    return held
 
 
 def has_privilege(user: User, privilege: str) -> bool:
@@ -117,3 +135,39 @@ def roles_for(user: User) -> QuerySet[SecurityRole]:
 
 def subtree_of(unit: BusinessUnit) -> QuerySet[BusinessUnit]:
     return BusinessUnit.objects.filter(path__startswith=unit.path)
+
+
+@dataclass
+class UnitNode:
+    """A managed unit in tree order: `level` is its depth below the top managed unit."""
+
+    unit: BusinessUnit
+    level: int
+    users: list[User] = field(default_factory=list)
+
+
+def managed_unit_tree(user: User) -> list[UnitNode]:
+    """The units `user` administers (manage_org) in tree order, siblings by name, each with
+    its people. Three queries: units, users, and the users' roles."""
+    units = list(managed_units(user))
+    nodes = {unit.pk: UnitNode(unit, 0) for unit in units}
+    children: dict[int | None, list[BusinessUnit]] = {}
+    for unit in units:
+        # A unit whose parent is not managed is a top of the admin's forest.
+        parent = unit.parent_id if unit.parent_id in nodes else None
+        children.setdefault(parent, []).append(unit)
+    ordered: list[UnitNode] = []
+    stack = [(unit, 0) for unit in _by_name(children.get(None, []), reverse=True)]
+    while stack:
+        unit, level = stack.pop()
+        nodes[unit.pk].level = level
+        ordered.append(nodes[unit.pk])
+        stack.extend((child, level + 1) for child in _by_name(children.get(unit.pk, []), True))
+    for person in managed_users(user).order_by("last_name", "first_name", "username"):
+        if person.unit_id in nodes:
+            nodes[person.unit_id].users.append(person)
+    return ordered
+
+
+def _by_name(units: list[BusinessUnit], reverse: bool = False) -> list[BusinessUnit]:
+    return sorted(units, key=lambda unit: (unit.name.lower(), unit.pk), reverse=reverse)

@@ -22,6 +22,7 @@ from trellis.core.fields import diff, snapshot
 from trellis.org import closure, signals
 from trellis.org.auth import tokens_revoke_all
 from trellis.org.models import (
+    AccessTeamTemplate,
     BusinessUnit,
     JobClass,
     SecurityRole,
@@ -33,7 +34,7 @@ from trellis.org.models import (
     UserSkill,
     UserType,
 )
-from trellis.org.roles import ORG, validate_matrix
+from trellis.org.roles import ACTIONS, ENTITIES, ORG, validate_matrix
 from trellis.org.selectors import privilege_covers_unit, privilege_depth, privilege_grants
 
 
@@ -706,6 +707,105 @@ def role_delete(actor: User, *, role: SecurityRole) -> None:
         "delete",
         None,
         entity="role",
+        object_id=pk,
+        object_repr=before["name"],
+        changes=before,
+    )
+
+
+# Access-team templates --------------------------------------------------------------------
+
+# The rights a template can give on its record: every action except `create` (that one is
+# about new records, not an existing one).
+TEMPLATE_RIGHTS: tuple[str, ...] = tuple(action for action in ACTIONS if action != "create")
+
+
+def _validated_template(entity: str, rights: Iterable[str]) -> list[str]:
+    if entity not in ENTITIES:
+        raise InvalidInput.field("entity", f"unknown entity {entity!r}")
+    rights = list(dict.fromkeys(rights))
+    unknown = [right for right in rights if right not in TEMPLATE_RIGHTS]
+    if unknown:
+        raise InvalidInput.field("rights", f"unknown right {unknown[0]!r}")
+    if "read" not in rights:
+        # Members of an access team must at least see the record they are on.
+        rights.insert(0, "read")
+    return rights
+
+
+@transaction.atomic
+def template_create(
+    actor: User, *, name: str, entity: str, rights: Iterable[str], description: str = ""
+) -> AccessTeamTemplate:
+    """Create an access-team template; templates are organization-wide (manage_roles, org)."""
+    _require_roles_admin(actor, org_wide=True)
+    name = _require_name(name)
+    rights = _validated_template(entity, rights)
+    if AccessTeamTemplate.objects.filter(name__iexact=name).exists():
+        raise Conflict.field("name", f"a template named {name!r} exists")
+    with _unique("name", f"a template named {name!r} exists"):
+        template = AccessTeamTemplate.objects.create(
+            name=name, entity=entity, rights=rights, description=description
+        )
+    audit_record(
+        actor, "create", template, entity="access_team_template", changes=snapshot(template)
+    )
+    return template
+
+
+@transaction.atomic
+def template_update(
+    actor: User,
+    *,
+    template: AccessTeamTemplate,
+    name: str | None = None,
+    entity: str | None = None,
+    rights: Iterable[str] | None = None,
+    description: str | None = None,
+) -> AccessTeamTemplate:
+    """Change a template; its rights apply at once to every access team made from it."""
+    _require_roles_admin(actor, org_wide=True)
+    template = AccessTeamTemplate.objects.select_for_update().get(pk=template.pk)
+    before = snapshot(template)
+    if name is not None:
+        name = _require_name(name)
+        if AccessTeamTemplate.objects.filter(name__iexact=name).exclude(pk=template.pk).exists():
+            raise Conflict.field("name", f"a template named {name!r} exists")
+        template.name = name
+    new_entity = template.entity if entity is None else entity
+    if new_entity != template.entity and template.teams.exists():
+        raise Conflict.field("entity", "access teams already use this template; keep its entity")
+    template.rights = _validated_template(new_entity, template.rights if rights is None else rights)
+    template.entity = new_entity
+    if description is not None:
+        template.description = description
+    with _unique("name", f"a template named {template.name!r} exists"):
+        template.save()
+    audit_record(
+        actor,
+        "update",
+        template,
+        entity="access_team_template",
+        changes=diff(before, snapshot(template)),
+    )
+    return template
+
+
+@transaction.atomic
+def template_delete(actor: User, *, template: AccessTeamTemplate) -> None:
+    """Delete a template no access team uses."""
+    _require_roles_admin(actor, org_wide=True)
+    used = template.teams.count()
+    if used:
+        raise Conflict(f"template {template.name!r} is used by {used} access team(s)")
+    before = snapshot(template)
+    pk = template.pk
+    template.delete()
+    audit_record(
+        actor,
+        "delete",
+        None,
+        entity="access_team_template",
         object_id=pk,
         object_repr=before["name"],
         changes=before,

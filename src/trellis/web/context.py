@@ -33,8 +33,9 @@ PRIVILEGED_SECTIONS = [
     ("view_reports", "web:analytics_report", _("Reports")),
     ("manage_routing", "web:routing_rules", _("Routing")),
     ("manage_routing", "web:sla_policy_list", _("Service levels")),
-    ("manage_org", "web:admin_units", _("Organization")),
 ]
+# The Admin area opens with any of these; its home page links to what each one allows.
+ADMIN_PRIVILEGES = ("manage_org", "manage_roles", "manage_routing", "manage_settings")
 
 
 def _exists(name: str) -> bool:
@@ -46,13 +47,16 @@ def _exists(name: str) -> bool:
 
 
 def _nav_items(user: Any) -> list[tuple[str, Any]]:
-    from trellis.org.selectors import has_privilege
+    from trellis.org.selectors import held_privileges
 
     items = [(name, label) for name, label in SECTIONS if _exists(name)]
     # Pages for holders of a privilege; code asks for privileges, never role names.
+    held = held_privileges(user)
     for privilege, name, label in PRIVILEGED_SECTIONS:
-        if _exists(name) and has_privilege(user, privilege):
+        if _exists(name) and privilege in held:
             items.append((name, label))
+    if _exists("web:admin_home") and held.intersection(ADMIN_PRIVILEGES):
+        items.append(("web:admin_home", _("Admin")))
     return items
 
 

@@ -6,12 +6,13 @@ from trellis.analytics import views as analytics_views
 from trellis.customers import urls as customers
 from trellis.dataio import urls as dataio
 from trellis.notifications import urls as notifications
+from trellis.org import urls as org
 from trellis.routing import urls as routing
 from trellis.sales import urls as sales
 from trellis.search import urls as search
 from trellis.service import urls as service
 from trellis.sla import urls as sla
-from trellis.web import views
+from trellis.web import bulk, saved_views, views
 
 app_name = "web"
 
@@ -19,7 +20,9 @@ urlpatterns = [
     path("", analytics_views.dashboard, name="home"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
-    path("admin/units/", views.admin_units, name="admin_units"),
+    path("language/", views.language_switch, name="language"),
+    *bulk.urlpatterns,
+    *saved_views.urlpatterns,
 ]
 # Each domain app lists its own pages; they share the "web" namespace.
 for app in (
@@ -33,5 +36,6 @@ for app in (
     sla,
     notifications,
     analytics,
+    org,
 ):
     urlpatterns += app.urlpatterns

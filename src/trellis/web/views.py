@@ -1,4 +1,4 @@
-"""Shared pages: signing in and out, the start page, the organization overview."""
+"""Shared pages: signing in and out, the start page."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import math
 from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -17,12 +16,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.i18n import set_language
 
-from trellis.core.errors import Throttled
+from trellis.core.errors import InvalidInput, Throttled
 from trellis.org.auth import sign_in
-from trellis.org.selectors import has_privilege
+from trellis.org.services import user_set_language
 from trellis.web.forms import LoginForm
-from trellis.web.selectors import home_summary, managed_unit_tree
+from trellis.web.selectors import home_summary
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -83,14 +83,18 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """The header's language picker: saved on the user when signed in, and in the language
+    cookie either way (Django's set_language) so the sign-in page follows it too."""
+    if request.user.is_authenticated:
+        try:
+            user_set_language(request.user, language=request.POST.get("language", ""))
+        except InvalidInput:
+            return HttpResponseBadRequest(_("Choose one of the offered languages."))
+    return set_language(request)
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "web/home.html", {"summary": home_summary(request.user)})
-
-
-@login_required
-def admin_units(request: HttpRequest) -> HttpResponse:
-    """The business units the user manages (manage_org), with the people in each."""
-    if not has_privilege(request.user, "manage_org"):
-        raise PermissionDenied
-    return render(request, "web/admin_units.html", {"nodes": managed_unit_tree(request.user)})
