@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from trellis.sales import views
+from trellis.sales import pipeline_views, views
 
 urlpatterns = [
     path("leads/", views.lead_list, name="lead_list"),
@@ -16,6 +16,7 @@ urlpatterns = [
     path("leads/<int:pk>/reopen/", views.lead_reopen, name="lead_reopen"),
     path("opportunities/", views.opportunity_list, name="opportunity_list"),
     path("opportunities/new/", views.opportunity_create, name="opportunity_create"),
+    *pipeline_views.urlpatterns,
     path("opportunities/<int:pk>/", views.opportunity_detail, name="opportunity_detail"),
     *views.OPPORTUNITY_PAGES.urls("opportunities"),
     path("opportunities/<int:pk>/edit/", views.opportunity_edit, name="opportunity_edit"),
