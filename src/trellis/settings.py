@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: a signed-in user's saved language beats the browser's.
+    "trellis.web.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -187,6 +189,9 @@ LANGUAGES = [
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
+# USE_THOUSAND_SEPARATOR stays off: templates print ids and versions into URLs and form
+# values with plain {{ }}, which grouping would break (1.234). Amounts use intcomma (and
+# dashboard figures number_format), which group in the active language's style anyway.
 USE_TZ = True
 
 STATIC_URL = "static/"
