@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-pg bench bench-pg bench-import bench-import-pg bench-search bench-search-pg bench-routing bench-routing-pg lint format install clean
+.PHONY: run test test-pg bench bench-pg bench-import bench-import-pg bench-search bench-search-pg bench-routing bench-routing-pg bench-analytics bench-analytics-pg lint format install clean messages
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Trellis needs Python 3.11 or newer on PATH"; exit 1; }
@@ -82,6 +82,25 @@ bench-routing-pg: $(STAMP)
 	-createdb -h 127.0.0.1 -U postgres trellis_bench_routing 2>/dev/null
 	DATABASE_URL=$(BENCH_ROUTING_PG) $(BIN)/trellis migrate --verbosity 0
 	DATABASE_URL=$(BENCH_ROUTING_PG) $(BIN)/trellis bench routing $(BENCH_ARGS)
+
+# Dashboards (bench/analytics.py): 1,000,000 opportunities and 1,000,000 cases.
+BENCH_ANALYTICS_SQLITE ?= sqlite:///$(CURDIR)/data/bench-analytics.sqlite3
+BENCH_ANALYTICS_PG ?= postgres://postgres@127.0.0.1:5432/trellis_bench_analytics
+
+bench-analytics: $(STAMP)
+	DATABASE_URL=$(BENCH_ANALYTICS_SQLITE) $(BIN)/trellis migrate --verbosity 0
+	DATABASE_URL=$(BENCH_ANALYTICS_SQLITE) $(BIN)/trellis bench analytics $(BENCH_ARGS)
+
+bench-analytics-pg: $(STAMP)
+	-createdb -h 127.0.0.1 -U postgres trellis_bench_analytics 2>/dev/null
+	DATABASE_URL=$(BENCH_ANALYTICS_PG) $(BIN)/trellis migrate --verbosity 0
+	DATABASE_URL=$(BENCH_ANALYTICS_PG) $(BIN)/trellis bench analytics $(BENCH_ARGS)
+
+# Translations: refresh the catalogs from the code (needs GNU gettext), then compile the
+# .mo files that are committed so a fresh clone runs without gettext installed.
+messages: $(STAMP)
+	cd src/trellis && DJANGO_SETTINGS_MODULE=trellis.settings $(CURDIR)/$(BIN)/django-admin makemessages -l zh_Hans -l id -l it --ignore "migrations/*"
+	cd src/trellis && DJANGO_SETTINGS_MODULE=trellis.settings $(CURDIR)/$(BIN)/django-admin compilemessages
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

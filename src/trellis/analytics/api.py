@@ -8,10 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
-from trellis.analytics import selectors
-from trellis.api.common import ERRORS, Input, Page, paginate
+from trellis.analytics import selectors, services
+from trellis.api.common import ERRORS, Input, Page, if_match, paginate
+from trellis.api.records import add_record_routes, body_team, body_user
 from trellis.core.errors import InvalidInput
 
 router = Router(tags=["analytics"])
@@ -217,3 +218,192 @@ def run_report(request: HttpRequest, query: Query[ReportQuery]) -> Any:
     if fmt == "csv":
         return _csv_response(board, f"report-{query.entity}")
     return figure_json("report", figure) | {"filters": board.filters.as_dict()}
+
+
+# Saved reports: /api/v1/reports -------------------------------------------------------
+
+
+class SavedReportIn(Input):
+    name: str
+    description: str = ""
+    entity: str
+    group_by: list[str] = []
+    measures: list[str] = ["count"]
+    bucket: str = ""
+    date_field: str = "created_at"
+    filters: dict[str, Any] = {}
+    schedule: str = "none"
+    schedule_time: str = "07:00"
+    deliver_to: str = "notification"
+    owner_user_id: int | None = None
+    owner_team_id: int | None = None
+
+
+class SavedReportPatch(Input):
+    name: str | None = None
+    description: str | None = None
+    entity: str | None = None
+    group_by: list[str] | None = None
+    measures: list[str] | None = None
+    bucket: str | None = None
+    date_field: str | None = None
+    filters: dict[str, Any] | None = None
+    schedule: str | None = None
+    schedule_time: str | None = None
+    deliver_to: str | None = None
+
+
+class SavedReportOut(Schema):
+    id: int
+    name: str
+    description: str
+    entity: str
+    group_by: list[str]
+    measures: list[str]
+    bucket: str
+    date_field: str
+    filters: dict[str, Any]
+    schedule: str
+    schedule_time: Any
+    deliver_to: str
+    next_run_at: Any
+    last_run_at: Any
+    owner_user_id: int | None
+    owner_team_id: int | None
+    owning_unit_id: int
+    created_at: Any
+    modified_at: Any
+    version: int
+
+
+class ReportListQuery(Input):
+    limit: int = 50
+    cursor: str | None = None
+    order: str = "name"
+    count: bool = False
+    mine: bool = False
+
+
+class Column(Schema):
+    key: str
+    label: str
+
+
+class ReportRunOut(Schema):
+    id: int | None
+    report_id: int
+    run_as_id: int | None
+    scheduled: bool
+    created_at: Any
+    columns: list[Column]
+    rows: list[dict[str, Any]]
+
+
+class RunIn(Input):
+    store: bool = False
+
+
+@router.get("/reports", response={200: Page[SavedReportOut], **ERRORS})
+def list_reports(request: HttpRequest, query: Query[ReportListQuery]) -> dict:
+    """Saved reports the caller may read (own, shared with them, within their report
+    depth); `mine=true` keeps only their own."""
+    qs = selectors.saved_report_list(request.user)
+    if query.mine:
+        qs = qs.filter(owner_user_id=request.user.pk)
+    return paginate(
+        qs,
+        limit=query.limit,
+        cursor=query.cursor,
+        order=query.order,
+        count=query.count,
+        allowed=("name", "modified_at", "created_at", "id"),
+    )
+
+
+@router.post("/reports", response={201: SavedReportOut, **ERRORS})
+def create_report(request: HttpRequest, payload: SavedReportIn) -> Status:
+    """Save a report definition (needs `view_reports`); the definition is checked like
+    the ad-hoc builder's, and a `schedule` other than none sets `next_run_at`."""
+    data = payload.dict()
+    report = services.report_create(
+        request.user,
+        owner_user=body_user(data.pop("owner_user_id"), "owner_user_id"),
+        owner_team=body_team(data.pop("owner_team_id"), "owner_team_id"),
+        **data,
+    )
+    return Status(201, report)
+
+
+@router.get("/reports/{report_id}", response={200: SavedReportOut, **ERRORS})
+def get_report(request: HttpRequest, report_id: int) -> Any:
+    return selectors.saved_report_get(request.user, report_id)
+
+
+@router.patch("/reports/{report_id}", response={200: SavedReportOut, **ERRORS})
+def update_report(request: HttpRequest, report_id: int, payload: SavedReportPatch) -> Any:
+    """Send If-Match: <version>; a stale version answers 412."""
+    data = payload.dict(exclude_unset=True)
+    for name, value in data.items():
+        if value is None:
+            raise InvalidInput.field(name, "cannot be cleared")
+    report = selectors.saved_report_get(request.user, report_id)
+    return services.report_update(request.user, report=report, version=if_match(request), **data)
+
+
+@router.delete("/reports/{report_id}", response={204: None, **ERRORS})
+def delete_report(request: HttpRequest, report_id: int) -> Status:
+    services.report_delete(request.user, report=selectors.saved_report_get(request.user, report_id))
+    return Status(204, None)
+
+
+def _run_out(run: Any) -> dict[str, Any]:
+    return {
+        "id": run.pk,
+        "report_id": run.report_id,
+        "run_as_id": run.run_as_id,
+        "scheduled": run.scheduled,
+        "created_at": run.created_at,
+        "columns": run.columns,
+        "rows": run.rows,
+    }
+
+
+@router.post("/reports/{report_id}/run", response={200: ReportRunOut, **ERRORS})
+def run_saved_report(request: HttpRequest, report_id: int, payload: RunIn | None = None) -> dict:
+    """Run the report over what the caller may read and answer its rows; `store=true`
+    keeps the result (listed under `runs`)."""
+    report = selectors.saved_report_get(request.user, report_id)
+    store = bool(payload and payload.store)
+    return _run_out(services.report_run(request.user, report=report, store=store))
+
+
+@router.get("/reports/{report_id}/runs", response={200: list[ReportRunOut], **ERRORS})
+def list_report_runs(request: HttpRequest, report_id: int) -> list:
+    """Stored results (scheduled or kept runs), newest first."""
+    report = selectors.saved_report_get(request.user, report_id)
+    return [_run_out(run) for run in selectors.report_run_list(request.user, report)[:50]]
+
+
+@router.get("/reports/{report_id}/runs/{run_id}", response={200: ReportRunOut, **ERRORS})
+def get_report_run(request: HttpRequest, report_id: int, run_id: int) -> dict:
+    return _run_out(selectors.report_run_get(request.user, report_id, run_id))
+
+
+@router.get("/reports/{report_id}/export.{fmt}", response={200: None, **ERRORS})
+def export_report(request: HttpRequest, report_id: int, fmt: str) -> HttpResponse:
+    """The report's rows, run now over what the caller reads, as `csv` or `xlsx`; needs
+    read on the report and the `export` privilege."""
+    report = selectors.saved_report_get(request.user, report_id)
+    content, content_type = services.report_export(request.user, report=report, fmt=fmt)
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="report-{report.pk}.{fmt}"'
+    return response
+
+
+add_record_routes(
+    router,
+    resource="reports",
+    entity="report",
+    get=selectors.saved_report_get,
+    out=SavedReportOut,
+)

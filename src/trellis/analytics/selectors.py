@@ -42,7 +42,7 @@ from django.utils.translation import gettext_lazy as _
 
 from trellis.access import visible
 from trellis.activities.models import Activity, ActivityKind, ActivityStatus
-from trellis.core.errors import Forbidden, InvalidInput
+from trellis.core.errors import Forbidden, InvalidInput, NotFound
 from trellis.org.models import (
     BusinessUnit,
     JobClass,
@@ -145,6 +145,7 @@ def role_dashboards(role: SecurityRole, *, partner: bool = False) -> list[str]:
     writes = any(
         depth(entity, action) > NONE
         for entity in ENTITIES
+        if entity != "report"  # keeping one's own saved reports is not writing records
         for action in ("create", "write", "delete", "assign")
     )
     kinds: list[str] = []
@@ -1909,7 +1910,11 @@ def run_report(actor: User, spec: ReportSpec, filters: Filters) -> Figure:
         op, _sep, name = measure.partition(":")
         aggregates[measure] = Count("id") if measure == "count" else REPORT_OPS[op](name)
         columns.append((measure, measure))
-    grouped = qs.values(*keys).annotate(**aggregates).order_by(*keys)[:REPORT_ROWS]
+    if keys:
+        grouped = qs.values(*keys).annotate(**aggregates).order_by(*keys)[:REPORT_ROWS]
+    else:
+        # values() without fields would group by every column, one row per record.
+        grouped = [qs.aggregate(**aggregates)]
     rows = []
     for row in grouped:
         out: dict[str, Any] = {}
@@ -1943,3 +1948,82 @@ def report(actor: User, params: Any) -> Figure:
     if privilege_depth(actor, "view_reports") == NONE:
         raise Forbidden("running reports needs the view_reports privilege")
     return run_report(actor, parse_report(params), parse_filters(params))
+
+
+# Saved reports ------------------------------------------------------------------------
+
+FILTER_KEYS = ("period", "start", "end", "unit_id", "team_id", "owner_user_id", "hours")
+
+
+def saved_report_spec(report: Any) -> ReportSpec:
+    """The `ReportSpec` a saved report stands for (validated as on the ad-hoc builder)."""
+    return parse_report(
+        {
+            "entity": report.entity,
+            "group_by": list(report.group_by or []),
+            "measure": list(report.measures or []),
+            "bucket": report.bucket or "",
+            "date_field": report.date_field or "created_at",
+        }
+    )
+
+
+def saved_report_list(actor: User) -> QuerySet:
+    """The saved reports `actor` may read: their own, those shared with them and those
+    their roles' report depth reaches."""
+    from trellis.analytics.models import SavedReport
+
+    return visible(actor, SavedReport).select_related("owner_user", "owner_team")
+
+
+def saved_report_get(actor: User, report_id: int) -> Any:
+    """One saved report `actor` may read; `NotFound` otherwise (hidden looks missing)."""
+    report = saved_report_list(actor).filter(pk=report_id).first()
+    if report is None:
+        raise NotFound(f"report {report_id} not found")
+    return report
+
+
+def report_run_list(actor: User, report: Any) -> QuerySet:
+    """Stored results of a report `actor` may read, newest first."""
+    from trellis.analytics.models import ReportRun
+
+    return ReportRun.objects.filter(report__in=saved_report_list(actor).filter(pk=report.pk))
+
+
+def report_run_get(actor: User, report_id: int, run_id: int) -> Any:
+    """One stored result, readable by whoever may read its report; `NotFound` otherwise."""
+    report = saved_report_get(actor, report_id)
+    run = report_run_list(actor, report).filter(pk=run_id).first()
+    if run is None:
+        raise NotFound(f"report run {run_id} not found")
+    return run
+
+
+def appraisal_person(actor: User, person_id: int, filters: Filters) -> Figure:
+    """The appraisal row of one person (volume, win rate, resolution time, satisfaction,
+    SLA met, follow-up latency) over the period, counted only from records `actor` reads.
+    Needs `view_reports`; a person outside the actor's reach is `NotFound`."""
+    if privilege_depth(actor, "view_reports") == NONE:
+        raise Forbidden("appraisals need the view_reports privilege")
+    person = User.objects.filter(pk=person_id).first()
+    in_reach = person is not None and (
+        person.pk == actor.pk
+        or any(
+            visible(actor, model).filter(owner_user_id=person.pk).exists()
+            for model in (Opportunity, Case, Lead)
+        )
+    )
+    if not in_reach:
+        raise NotFound(f"user {person_id} not found")
+    narrowed = Filters(
+        filters.period,
+        filters.start,
+        filters.end,
+        filters.unit,
+        filters.team,
+        person,
+        filters.hours,
+        filters.anchor,
+    )
+    return appraisal(Context(actor, narrowed))

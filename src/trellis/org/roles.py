@@ -23,6 +23,7 @@ ENTITIES: tuple[str, ...] = (
     "campaign",
     "product",
     "activity",
+    "report",
 )
 PRIVILEGES: tuple[str, ...] = (
     "manage_org",
@@ -254,6 +255,30 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, dict, dict]] = {
         {},
     ),
 }
+
+
+# Saved reports (analytics): everyone may keep and share their own; managers read the
+# reports of their unit or subtree, roles that read the whole organization read them all.
+# Running or creating one still needs the view_reports privilege.
+_REPORT_OWN = {"create": "own", "read": "own", "write": "own", "delete": "own", "share": "own"}
+REPORT_ROWS: dict[str, dict[str, str]] = {
+    "System Administrator": _all("org"),
+    "Executive": _REPORT_OWN | {"read": "org"},
+    "Sales Manager": _REPORT_OWN | {"read": "subtree"},
+    "Sales Representative": _REPORT_OWN,
+    "Customer Service Representative": _REPORT_OWN,
+    "Service Manager": _REPORT_OWN | {"read": "subtree"},
+    "Team Leader": _REPORT_OWN | {"read": "unit"},
+    "Marketing Specialist": _REPORT_OWN,
+    "Product Manager": _REPORT_OWN | {"read": "org"},
+    "Data Analyst": _REPORT_OWN | {"read": "org"},
+    "Back Office": _REPORT_OWN,
+    "Partner": _REPORT_OWN,
+}
+# `_matrix` fills unnamed entities with each role's default row, which fits the domain
+# records but not reports, so the report row is set here for every built-in role.
+for _name, (_desc, _full, _permissions, _privileges) in BUILTIN_ROLES.items():
+    _permissions["report"] = {action: REPORT_ROWS[_name].get(action, "none") for action in ACTIONS}
 
 
 def max_depths(matrices: Iterable[Mapping]) -> dict[tuple[str, str], int]:

@@ -30,7 +30,7 @@ SECTIONS = [
 ]
 
 PRIVILEGED_SECTIONS = [
-    ("view_reports", "web:analytics_report", _("Reports")),
+    ("view_reports", "web:report_list", _("Reports")),
     ("manage_routing", "web:routing_rules", _("Routing")),
     ("manage_routing", "web:sla_policy_list", _("Service levels")),
 ]

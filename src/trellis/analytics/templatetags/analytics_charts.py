@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
@@ -41,11 +42,12 @@ def fmt(value: Any, unit: str = "") -> str:
         return "—"
     if isinstance(value, bool):
         return str(value)
+    # Grouped and pointed the active language's way (1,234.5 / 1.234,5).
     if isinstance(value, int):
-        text = f"{value:,}"
+        text = number_format(value, force_grouping=True)
     elif isinstance(value, Decimal | float):
         number = float(value)
-        text = f"{number:,.0f}" if number == int(number) else f"{number:,.2f}"
+        text = number_format(number, 0 if number == int(number) else 2, force_grouping=True)
     else:
         return str(value)
     return f"{text}{' ' + unit if unit == 'h' else unit}"
