@@ -6,20 +6,26 @@ Domain services (accounts, leads, ...) call these for the access part of their a
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import BigIntegerField, Case, DateTimeField, F, Value, When
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from trellis.access.engine import can
 from trellis.access.models import RIGHTS, SecurableModel, Share
 from trellis.access.signals import record_assigned
-from trellis.audit.services import audit_record
+from trellis.audit.models import AuditEvent
+from trellis.audit.services import audit_record, entity_of
 from trellis.core.errors import Forbidden, InvalidInput, NotFound
 from trellis.org.models import AccessTeamTemplate, Team, TeamKind, User
 from trellis.org.services import team_member_add, team_member_remove
+
+logger = logging.getLogger(__name__)
 
 
 def require(actor: Any, action: str, record: SecurableModel) -> None:
@@ -141,6 +147,150 @@ def assign_all(
     # One signal for the whole cascade, so its new owner hears of it once, not per record.
     _announce_on_commit(actor, moved, owner_user=owner_user, owner_team=owner_team)
     return len(moved)
+
+
+def records_assign_bulk(
+    actor: Any,
+    assignments: Iterable[tuple[SecurableModel, User | None, Team | None]],
+    *,
+    announce: bool = True,
+) -> int:
+    """Give each record of `assignments` (record, owner_user, owner_team) its new owner
+    with set-based writes, for system work that already decided (routing a batch): no
+    access check. Like `record_assign`, the owning unit follows the owner, the version is
+    bumped and each move is audited; unlike it, one UPDATE per model sets the owners of
+    all its records (a CASE per column, `OWNERS_PER_UPDATE` owners at a time), the audit
+    events are inserted together, and after the commit `record_assigned` is sent
+    once per model and new owner (so each owner hears of the batch once; with `announce`
+    off the caller sends them, e.g. once for several batches, with `records_announce`).
+    Records that already have their new owner are left alone. Returns how many moved."""
+    now = timezone.now()
+    modified_by = actor if getattr(actor, "pk", None) else None
+    actor_repr = (getattr(actor, "username", "") or "system")[:150]
+    groups: dict[tuple[type, Any, Any], tuple[dict[str, Any], list[SecurableModel]]] = {}
+    events: list[AuditEvent] = []
+    with transaction.atomic():
+        for record, owner_user, owner_team in assignments:
+            if record.owner_user_id == getattr(owner_user, "pk", None) and (
+                record.owner_team_id == getattr(owner_team, "pk", None)
+            ):
+                continue
+            fields = owner_fields(owner_user, owner_team)
+            before = (record.owner_user_id, record.owner_team_id, record.owning_unit_id)
+            for key, value in fields.items():
+                setattr(record, key, value)
+            record.modified_by, record.modified_at = modified_by, now
+            record.version += 1
+            after = (record.owner_user_id, record.owner_team_id, record.owning_unit_id)
+            names = ("owner_user_id", "owner_team_id", "owning_unit_id")
+            events.append(
+                AuditEvent(
+                    # An expression makes PostgreSQL's bulk insert use VALUES rows rather
+                    # than UNNEST arrays, whose Python-side quoting of JSON is slow.
+                    at=Value(now, output_field=DateTimeField()),
+                    actor=modified_by,
+                    actor_repr=actor_repr,
+                    action="assign",
+                    entity=entity_of(record),
+                    object_id=record.pk,
+                    object_repr=str(record)[:200],
+                    changes={
+                        name: [old, new]
+                        for name, old, new in zip(names, before, after, strict=True)
+                        if old != new
+                    },
+                )
+            )
+            key = (type(record), owner_user, owner_team)
+            groups.setdefault(key, (fields, []))[1].append(record)
+        by_model: dict[type, list[tuple[dict[str, Any], list[SecurableModel]]]] = {}
+        for (model, _user, _team), group in groups.items():
+            by_model.setdefault(model, []).append(group)
+        for model, owners in by_model.items():
+            _update_owners(model, owners, modified_by=modified_by, now=now)
+        AuditEvent.objects.bulk_create(events, batch_size=1000)
+    announcements = [
+        (model, records, owner_user, owner_team)
+        for (model, owner_user, owner_team), (_fields, records) in groups.items()
+    ]
+    if announce:
+        records_announce(actor, announcements)
+    return len(events)
+
+
+# Owners per UPDATE statement in `records_assign_bulk` (each owner adds a CASE branch).
+OWNERS_PER_UPDATE = 200
+
+
+def _update_owners(
+    model: type,
+    owners: list[tuple[dict[str, Any], list[SecurableModel]]],
+    *,
+    modified_by: Any,
+    now: Any,
+) -> None:
+    """Write the new owner columns of many records: one UPDATE for up to
+    `OWNERS_PER_UPDATE` owners, each column a CASE over the owners' record ids."""
+    for start in range(0, len(owners), OWNERS_PER_UPDATE):
+        part = owners[start : start + OWNERS_PER_UPDATE]
+        ids = [record.pk for _fields, records in part for record in records]
+        columns = {}
+        for column, field in (
+            ("owner_user_id", "owner_user"),
+            ("owner_team_id", "owner_team"),
+            ("owning_unit_id", "owning_unit_id"),
+        ):
+            values = [_pk(fields[field]) for fields, _records in part]
+            if all(value is None for value in values):
+                # A CASE of NULLs only has no type PostgreSQL accepts for the column.
+                columns[column] = None
+                continue
+            whens = [
+                When(
+                    pk__in=[record.pk for record in records],
+                    then=Value(value, output_field=BigIntegerField()),
+                )
+                for value, (_fields, records) in zip(values, part, strict=True)
+            ]
+            columns[column] = Case(*whens, output_field=BigIntegerField())
+        model._default_manager.filter(pk__in=ids).update(
+            **columns, modified_by=modified_by, modified_at=now, version=F("version") + 1
+        )
+        if post_save.has_listeners(model):
+            # The UPDATE sends no post_save; receivers (a search index copying the owner
+            # columns) still hear of each saved record, as with record_assign.
+            for _fields, records in part:
+                for record in records:
+                    post_save.send(
+                        sender=model, instance=record, created=False, raw=False,
+                        using=record._state.db, update_fields=None,
+                    )  # fmt: skip
+
+
+def _pk(value: Any) -> Any:
+    return getattr(value, "pk", value)
+
+
+def records_announce(actor: Any, announcements: list[tuple[type, list, Any, Any]]) -> None:
+    """Once the current transaction commits (at once outside one), send `record_assigned`
+    for each (model, records, owner_user, owner_team) of a bulk assignment."""
+    if announcements:
+        transaction.on_commit(lambda: _announce_all(actor, announcements), robust=True)
+
+
+def _announce_all(actor: Any, announcements: list[tuple[type, list, Any, Any]]) -> None:
+    """Send the signals all in one transaction, so their notifications cost one commit,
+    not one each; a failing receiver is logged and undoes only its own savepoint."""
+    with transaction.atomic():
+        for model, records, owner_user, owner_team in announcements:
+            try:
+                with transaction.atomic():
+                    record_assigned.send(
+                        model, actor=actor, records=records, owner_user=owner_user,
+                        owner_team=owner_team,
+                    )  # fmt: skip
+            except Exception:
+                logger.exception("a record_assigned receiver failed after a bulk assignment")
 
 
 def _rights(rights: Iterable[str]) -> set[str]:

@@ -189,11 +189,18 @@ def activity_create(
 ) -> Activity:
     """Create an activity owned by the actor unless another owner is given (needs assign).
     `regarding` needs read on that record; each attendee gets the activity shared (read)."""
-    if owner_user is None and owner_team is None:
+    routed = owner_user is None and owner_team is None
+    if routed:
         owner_user = actor
     activity = _new(
         actor, owner_user=owner_user, owner_team=owner_team, regarding=regarding, fields=fields
     )
+    if routed:
+        # No owner given: a marketing task (a task regarding a campaign) goes through the
+        # routing rules; other activities stay with the creator.
+        from trellis.routing.services import route_new
+
+        route_new(actor, activity)
     for user in _distinct(attendees):
         _attend(actor, activity, user)
     return activity

@@ -6,7 +6,8 @@
   upload, one column per fact) run rules without saving and answer the distribution.
 * `/queues` CRUD (manage_routing; members of a queue's team see their queues),
   `GET /queues/{id}/items`, `POST /queues/{id}/take-next` (members only; 204 when empty).
-* `GET /leads/{id}/assignments`, `/cases/{id}/assignments`: the decisions about a record
+* `GET /leads/{id}/assignments`, `/cases/{id}/assignments`,
+  `/activities/{id}/assignments` (marketing tasks): the decisions about a record
   ("why did this go to X?"); 404 when the caller cannot read it.
 * `POST /leads/assign`, `/cases/assign`: bulk assignment, answered per id.
 * `GET /assignments`: decisions about every record the caller can read.
@@ -39,7 +40,7 @@ from trellis.routing.models import AssignmentRule, Queue
 
 router = Router(tags=["routing"])
 
-EntityName = Literal["lead", "case"]
+EntityName = Literal["lead", "case", "activity"]
 StrategyName = Literal["fixed", "round_robin", "least_loaded", "skill_match", "queue"]
 Name = Field(..., min_length=1, max_length=120)
 
@@ -447,6 +448,12 @@ def lead_assignments(request: HttpRequest, lead_id: int, filters: Query[PageIn])
 def case_assignments(request: HttpRequest, case_id: int, filters: Query[PageIn]) -> dict:
     """Why the case went where it went: every decision, newest first."""
     return _decisions(request, "case", case_id, filters)
+
+
+@router.get("/activities/{activity_id}/assignments", response={200: Page[DecisionOut], **ERRORS})
+def activity_assignments(request: HttpRequest, activity_id: int, filters: Query[PageIn]) -> dict:
+    """Why the marketing task went where it went: every decision, newest first."""
+    return _decisions(request, "activity", activity_id, filters)
 
 
 def _bulk(request: HttpRequest, entity: str, payload: BulkAssignIn) -> dict:

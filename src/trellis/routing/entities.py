@@ -14,9 +14,12 @@ Facts per entity (the fields a rule's conditions may name):
 * case: case_type, priority, channel, product (the product name), product_id, region
   (the account's region), language (the contact's preferred language), account_tier,
   account_size_segment.
+* activity (marketing tasks: tasks regarding a campaign; other activities are not
+  routed): channel (the campaign's type: email, web, event, ...), campaign (its id),
+  campaign_status, product_line (the campaign's line code), priority (the task's).
 
-Load is the number of open items a person owns: leads in new/contacted plus cases not
-resolved or closed; closed work never counts.
+Load is the number of open items a person owns: leads in new/contacted, cases not
+resolved or closed and open marketing tasks; closed work never counts.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 
@@ -61,6 +64,11 @@ class Routable:
     # Statuses in which an item is still open work (counts as load, may be taken).
     open_statuses: tuple[str, ...]
     url_name: str
+    # Which records of the model are routed at all (marketing tasks among activities);
+    # None: every record.
+    scope: Callable[[], Q] | None = None
+    # The same test on one record in memory.
+    accepts: Callable[[Any], bool] | None = None
 
     @property
     def model(self) -> type[models.Model]:
@@ -71,6 +79,51 @@ class Routable:
 
     def is_open(self, record: Any) -> bool:
         return getattr(record, "status", "") in self.open_statuses
+
+    def in_scope(self) -> Q:
+        """The filter choosing the routed records of the model (load, listings)."""
+        return self.scope() if self.scope is not None else Q()
+
+    def applies(self, record: Any) -> bool:
+        """Whether `record` is one routing handles (a task regarding a campaign, for
+        activities)."""
+        return self.accepts is None or self.accepts(record)
+
+
+def _campaign_type_id() -> int:
+    from django.contrib.contenttypes.models import ContentType
+
+    return ContentType.objects.get_by_natural_key("sales", "campaign").pk
+
+
+def _marketing_tasks() -> Q:
+    return Q(kind="task", regarding_type_id=_campaign_type_id())
+
+
+def _is_marketing_task(record: Any) -> bool:
+    return getattr(record, "kind", "") == "task" and (
+        getattr(record, "regarding_type_id", None) == _campaign_type_id()
+    )
+
+
+def _campaign(record: Any) -> Any:
+    """The campaign a marketing task regards (read once per record, with its line)."""
+    if not hasattr(record, "_routing_campaign"):
+        campaign = None
+        if record.regarding_id is not None and record.regarding_type_id == _campaign_type_id():
+            model = apps.get_model("sales", "Campaign")
+            campaign = (
+                model._default_manager.select_related("product_line")
+                .filter(pk=record.regarding_id)
+                .first()
+            )
+        record._routing_campaign = campaign
+    return record._routing_campaign
+
+
+def _of_campaign(*path: str) -> Callable[[Any], str]:
+    read = _via(*path)
+    return lambda record: read(_campaign(record))
 
 
 ENTITIES: dict[str, Routable] = {
@@ -112,6 +165,23 @@ ENTITIES: dict[str, Routable] = {
         open_statuses=("new", "in_progress", "waiting"),
         url_name="web:case_detail",
     ),
+    "activity": Routable(
+        entity="activity",
+        app_label="activities",
+        model_name="Activity",
+        facts={
+            "channel": _of_campaign("type"),
+            "campaign": _via("regarding_id"),
+            "campaign_status": _of_campaign("status"),
+            "product_line": _of_campaign("product_line", "code"),
+            "priority": _via("priority"),
+        },
+        related=(),
+        open_statuses=("open",),
+        url_name="web:activity_detail",
+        scope=_marketing_tasks,
+        accepts=_is_marketing_task,
+    ),
 }
 
 
@@ -133,7 +203,7 @@ def loads_for(user_ids: Iterable[int], *, leaving_out: Any = None) -> dict[int, 
         return loads
     for spec in ENTITIES.values():
         qs = spec.model._default_manager.filter(
-            owner_user_id__in=ids, status__in=spec.open_statuses
+            spec.in_scope(), owner_user_id__in=ids, status__in=spec.open_statuses
         )
         if leaving_out is not None and leaving_out.access_entity == spec.entity:
             qs = qs.exclude(pk=leaving_out.pk)

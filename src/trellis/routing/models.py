@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 class Entity(models.TextChoices):
     LEAD = "lead", _("Lead")
     CASE = "case", _("Case")
+    # Marketing tasks: activities of kind task regarding a campaign (see entities.py).
+    ACTIVITY = "activity", _("Marketing task")
 
 
 class Strategy(models.TextChoices):

@@ -23,6 +23,9 @@ Concurrency (DESIGN.md: no item gets two owners, no agent goes over capacity):
 * Routing to a person locks the round-robin rule row (when the strategy is round robin)
   and then the chosen person's row, recounts their load and decides again when they have
   just filled up. Rows are always locked in that order: rule, then user, then item.
+* Routing a batch (`route_records`) locks the round-robin rules and then every candidate
+  in id order once per chunk, so the loads kept in memory stay exact while the chunk is
+  decided; the chunk's writes are then set-based (see `_route_batch`).
 """
 
 from __future__ import annotations
@@ -34,13 +37,12 @@ from dataclasses import replace
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import DateTimeField, Q, Value
 from django.utils import timezone
 
 from trellis.access.engine import visible
 from trellis.access.models import SecurableModel
-from trellis.access.services import record_assign
-from trellis.access.signals import record_assigned
+from trellis.access.services import record_assign, records_announce, records_assign_bulk
 from trellis.audit.services import audit_record
 from trellis.core.errors import Conflict, Forbidden, InvalidInput, NotFound, TrellisError
 from trellis.core.fields import diff, snapshot
@@ -607,8 +609,17 @@ def _store(
     actor: User | None,
     reason: str = "",
 ) -> AssignmentDecision:
+    row = _decision_row(record, decision, kind=kind, actor=actor, reason=reason)
+    row.save()
+    return row
+
+
+def _decision_row(
+    record: Any, decision: Decision, *, kind: str, actor: User | None, reason: str = ""
+) -> AssignmentDecision:
+    """The decision as an unsaved row (a batch inserts its rows together)."""
     rule = decision.rule
-    return AssignmentDecision.objects.create(
+    return AssignmentDecision(
         entity=record.access_entity,
         object_id=record.pk,
         kind=kind,
@@ -728,11 +739,6 @@ def _count(pool: Pool, record: Any, delta: int, spec: Any) -> None:
         pool.users[pk] = replace(pool.users[pk], load=max(pool.users[pk].load + delta, 0))
 
 
-def _announce(actor: Any, moved: Moved) -> None:
-    for (model, user, team), records in moved.items():
-        record_assigned.send(model, actor=actor, records=records, owner_user=user, owner_team=team)
-
-
 def _lock_pool(rules: list[RuleSpec], pool: Pool) -> dict[int, User]:
     """Lock the round-robin rules and every candidate (in id order, rules first), then
     refresh their state and loads: while the batch's transaction holds these locks,
@@ -770,38 +776,147 @@ def route_records(
     *,
     entity: str,
     rules: list[RuleSpec] | None = None,
-    chunk: int = 200,
+    chunk: int = 1000,
 ) -> int:
     """Route many records of one entity, loading the rules (the enabled ones unless
     given) and the candidates once. Records are routed `chunk` at a time, each chunk one
-    transaction (a failure rolls back only its chunk); each new owner is told once per
-    chunk. Returns how many got an owner or a queue."""
+    transaction (a failure rolls back only its chunk); each new owner is told once, after
+    the last chunk, of what the committed chunks gave them. Returns how many got an owner
+    or a queue."""
     rules = rule_specs(entity) if rules is None else list(rules)
     pool = build_pool(rules)
     routed = 0
     batch: list[SecurableModel] = []
-    for record in [*records, None]:
-        if record is not None:
-            batch.append(record)
-            if len(batch) < chunk:
-                continue
-        if not batch:
-            break
-        moved: Moved = {}
-        with transaction.atomic():
-            locked = _lock_pool(rules, pool)
-            for item in batch:
-                decision = _route(actor, item, rules, pool, moved, locked)
-                routed += bool(decision.chosen_user_id or decision.chosen_team_id)
-            transaction.on_commit(lambda moved=moved: _announce(actor, moved), robust=True)
-        batch = []
+    moved: Moved = {}
+    try:
+        for record in [*records, None]:
+            if record is not None:
+                batch.append(record)
+                if len(batch) < chunk:
+                    continue
+            if not batch:
+                break
+            with transaction.atomic():
+                locked = _lock_pool(rules, pool)
+                routed += _route_batch(actor, batch, rules, pool, locked, moved)
+            batch = []
+    finally:
+        # Each new owner hears once of everything the committed chunks gave them (read
+        # when the callback runs: inside an outer transaction, after the chunks' own).
+        transaction.on_commit(
+            lambda: records_announce(
+                actor, [(model, items, user, team) for (model, user, team), items in moved.items()]
+            )
+        )
+    return routed
+
+
+def _route_batch(
+    actor: Any,
+    batch: list[SecurableModel],
+    rules: list[RuleSpec],
+    pool: Pool,
+    locked: dict[int, User],
+    moved: Moved,
+) -> int:
+    """Route a batch whose candidates are locked (`_lock_pool`): decide every record in
+    memory, keeping the pool's loads in step, then write set-based: the owners through
+    `records_assign_bulk` (a few UPDATEs, audit events together), queue items, decisions
+    and round-robin turns each in one statement or a few. The moves are added to `moved`
+    once the batch commits, for the caller to announce. Returns how many got an owner
+    or a queue."""
+    teams: dict[int, Team] = {}
+    moves: list[tuple[Any, User | None, Team | None]] = []
+    closing: dict[str, list[int]] = {}
+    queued: list[QueueItem] = []
+    rows: list[AssignmentDecision] = []
+    turns: dict[int, int | None] = {}
+    escalations: list[tuple[Decision, Any, Team | None]] = []
+    routed = 0
+    for record in batch:
+        spec = entity_of(record)
+        # The record itself is what is being routed: it is no load of its current owner.
+        _count(pool, record, -1, spec)
+        facts = spec.facts_of(record)
+        decision = decide_pure(facts, rules, pool)
+        # Only a team-owned record can be waiting in a queue (queued work is the team's).
+        was_team_owned = record.owner_team_id is not None
+        owner_after = record.owner_user_id
+        if decision.chosen_user_id is not None:
+            owner_after = decision.chosen_user_id
+            if record.owner_user_id != owner_after:
+                user = locked.get(owner_after) or User.objects.get(pk=owner_after)
+                moves.append((record, user, None))
+            if was_team_owned:
+                closing.setdefault(record.access_entity, []).append(record.pk)
+        elif decision.chosen_team_id is not None:
+            owner_after = None
+            team_id = decision.chosen_team_id
+            if team_id not in teams:
+                teams[team_id] = Team.objects.get(pk=team_id)
+            team = teams[team_id]
+            if record.owner_team_id != team.pk:
+                moves.append((record, None, team))
+            if decision.chosen_queue_id is not None:
+                if was_team_owned:
+                    closing.setdefault(record.access_entity, []).append(record.pk)
+                priority = facts.get("priority", "")
+                queued.append(
+                    QueueItem(
+                        queue_id=decision.chosen_queue_id,
+                        entity=record.access_entity,
+                        object_id=record.pk,
+                        label=str(record)[:200],
+                        priority=priority,
+                        queue_key=queue_key(priority, getattr(record, "created_at", None)),
+                    )
+                )
+            if decision.escalate:
+                escalations.append((decision, record, team))
+        if spec.is_open(record) and owner_after in pool.users:
+            user = pool.users[owner_after]
+            pool.users[owner_after] = replace(user, load=user.load + 1)
+        if decision.rule is not None and decision.rule.strategy == Strategy.ROUND_ROBIN:
+            # Later items of the same batch take the next turn.
+            turns[decision.rule.id] = decision.chosen_user_id
+            index = next(i for i, r in enumerate(rules) if r.id == decision.rule.id)
+            rules[index] = replace(rules[index], last_user_id=decision.chosen_user_id)
+        rows.append(_decision_row(record, decision, kind=DecisionKind.ROUTED, actor=None))
+        routed += bool(decision.chosen_user_id or decision.chosen_team_id)
+    records_assign_bulk(actor, moves, announce=False)
+
+    def committed() -> None:
+        for record, user, team in moves:
+            moved.setdefault((type(record), user, team), []).append(record)
+
+    # Only the moves of a committed batch are announced (a failed one rolls back).
+    transaction.on_commit(committed)
+    now = timezone.now()
+    for entity, ids in closing.items():
+        # Before the new queue items go in, so only the old waiting ones close.
+        QueueItem.objects.filter(entity=entity, object_id__in=ids, taken_at__isnull=True).update(
+            taken_by=None, taken_at=now
+        )
+    QueueItem.objects.bulk_create(queued, batch_size=500)
+    for row in rows:
+        # A value given as an expression makes PostgreSQL's bulk insert use plain VALUES
+        # rows instead of UNNEST arrays, whose Python-side quoting of the candidates'
+        # JSON costs more than the decision itself.
+        row.created_at = Value(row.created_at, output_field=DateTimeField())
+    AssignmentDecision.objects.bulk_create(rows, batch_size=500)
+    for rule_id, user_id in sorted(turns.items()):
+        AssignmentRule.objects.filter(pk=rule_id).update(last_user_id=user_id)
+    for decision, record, team in escalations:
+        _escalate(decision, record, team)
     return routed
 
 
 def route_new(actor: Any, record: SecurableModel) -> AssignmentDecision | None:
-    """Called by lead_create/case_create when no owner was given: route the record when
+    """Called by lead_create/case_create/activity_create when no owner was given: route
+    the record when routing handles it (for activities: a task regarding a campaign) and
     its entity has enabled rules (otherwise the creator keeps it, as before)."""
-    if record.access_entity not in ENTITIES or not has_rules(record.access_entity):
+    spec = ENTITIES.get(record.access_entity)
+    if spec is None or not spec.applies(record) or not has_rules(spec.entity):
         return None
     return route_record(actor, record)
 
@@ -1011,7 +1126,7 @@ def simulate(
     else:
         records = (
             visible(actor, spec.model)
-            .filter(status__in=spec.open_statuses)
+            .filter(spec.in_scope(), status__in=spec.open_statuses)
             .select_related(*spec.related)
             .order_by("pk")[:limit]
         )

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from trellis.core.errors import NotFound, TrellisError
 from trellis.routing import selectors, services
+from trellis.routing.entities import ENTITIES, entity_of
 from trellis.routing.forms import QueueForm, RuleForm, SimulateForm, conditions_text
 from trellis.routing.models import AssignmentRule
 from trellis.web.forms import add_service_error
@@ -45,7 +46,11 @@ def rule_list(request: HttpRequest) -> HttpResponse:
     rules = list(selectors.rule_list(request.user))
     groups = [
         (entity, label, [r for r in rules if r.entity == entity])
-        for entity, label in (("lead", _("Leads")), ("case", _("Cases")))
+        for entity, label in (
+            ("lead", _("Leads")),
+            ("case", _("Cases")),
+            ("activity", _("Marketing tasks")),
+        )
     ]
     return render(request, "routing/rules.html", {"groups": groups})
 
@@ -223,7 +228,7 @@ def queue_take_next(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, _("Nothing is waiting in this queue."))
         return redirect("web:routing_queue", pk=queue.pk)
     messages.success(request, _("%(item)s is yours now.") % {"item": record})
-    detail = "web:lead_detail" if record.access_entity == "lead" else "web:case_detail"
+    detail = entity_of(record).url_name
     return redirect(detail, pk=record.pk)
 
 
@@ -232,7 +237,7 @@ def queue_take_next(request: HttpRequest, pk: int) -> HttpResponse:
 def history(request: HttpRequest) -> HttpResponse:
     """The latest routing decisions about records the user can read."""
     entity = request.GET.get("entity") or None
-    if entity not in (None, "lead", "case"):
+    if entity not in (None, *ENTITIES):
         entity = None
     decisions = list(selectors.decision_history(request.user, entity=entity)[:100])
     return render(request, "routing/history.html", {"decisions": decisions, "entity": entity})
