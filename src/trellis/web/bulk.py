@@ -59,11 +59,16 @@ OWNER_COLUMNS = ("owner", "owner_team", "owning_unit", "modified_at")
 # What each list's records need --------------------------------------------------------
 
 
+def _keep_reason(actor: User, record: SecurableModel, reason: str) -> None:
+    """The assign services of these entities take no reason; keep it in an event of its
+    own next to their assign event."""
+    if reason:
+        audit_record(actor, "assign_reason", record, changes={"reason": reason})
+
+
 def _assign_plain(actor: User, record: SecurableModel, *, user: Any, team: Any, reason: str):
     record_assign(actor, record, owner_user=user, owner_team=team)
-    if reason:
-        # record_assign takes no reason; keep it next to its assign event.
-        audit_record(actor, "assign_reason", record, changes={"reason": reason})
+    _keep_reason(actor, record, reason)
 
 
 def _assign_routed(actor: User, record: SecurableModel, *, user: Any, team: Any, reason: str):
@@ -74,14 +79,12 @@ def _assign_routed(actor: User, record: SecurableModel, *, user: Any, team: Any,
 
 def _assign_account(actor: User, record: Account, *, user: Any, team: Any, reason: str):
     customer_services.account_assign(actor, account=record, owner_user=user, owner_team=team)
-    if reason:
-        audit_record(actor, "assign_reason", record, changes={"reason": reason})
+    _keep_reason(actor, record, reason)
 
 
 def _assign_contact(actor: User, record: Contact, *, user: Any, team: Any, reason: str):
     customer_services.contact_assign(actor, contact=record, owner_user=user, owner_team=team)
-    if reason:
-        audit_record(actor, "assign_reason", record, changes={"reason": reason})
+    _keep_reason(actor, record, reason)
 
 
 def _share_plain(actor: User, record: SecurableModel, *, user: Any, team: Any, rights: list):
