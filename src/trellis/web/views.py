@@ -1,4 +1,5 @@
-"""Shared pages: signing in and out, the start page."""
+"""Shared pages: signing in and out, and the language picker (the start page is the
+analytics dashboard)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import math
 
 from django.conf import settings
 from django.contrib.auth import login, logout
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,7 +22,6 @@ from trellis.core.errors import InvalidInput, Throttled
 from trellis.org.auth import sign_in
 from trellis.org.services import user_set_language
 from trellis.web.forms import LoginForm
-from trellis.web.selectors import home_summary
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -93,8 +92,3 @@ def language_switch(request: HttpRequest) -> HttpResponse:
         except InvalidInput:
             return HttpResponseBadRequest(_("Choose one of the offered languages."))
     return set_language(request)
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html", {"summary": home_summary(request.user)})
