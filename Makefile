@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-pg bench bench-pg bench-import bench-import-pg bench-search bench-search-pg bench-routing bench-routing-pg bench-analytics bench-analytics-pg lint format install clean messages
+.PHONY: run test test-pg browser bench bench-pg bench-import bench-import-pg bench-search bench-search-pg bench-routing bench-routing-pg bench-analytics bench-analytics-pg lint format install clean messages
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Trellis needs Python 3.11 or newer on PATH"; exit 1; }
@@ -26,11 +26,34 @@ run: $(STAMP)
 	$(BIN)/trellis demo --if-empty
 	$(BIN)/trellis serve --bind $(HOST):$(PORT) --show-logins
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/pytest
 
-test-pg: $(STAMP)
+test-pg: $(STAMP) browser
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest
+
+# The browser tests (tests/browser) drive Debian's Chromium; Playwright never downloads a
+# browser. Installed here when missing; when that is not possible the tests skip (and fail
+# under CI=true), so the suite still runs on a laptop without Chromium.
+CHROMIUM := /usr/bin/chromium
+BROWSER_PACKAGES := chromium fonts-noto-cjk
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) apt-get install -y --no-install-recommends $(BROWSER_PACKAGES)
+
+browser:
+	@if [ -x $(CHROMIUM) ] && { ! command -v dpkg-query >/dev/null 2>&1 || dpkg-query -W -f='$${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed'; }; then \
+		exit 0; \
+	fi; \
+	if command -v apt-get >/dev/null 2>&1 && { $(APT_INSTALL) || { $(SUDO) apt-get update && $(APT_INSTALL); }; }; then \
+		exit 0; \
+	fi; \
+	echo; \
+	echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	echo "!!! Could not install Debian's $(BROWSER_PACKAGES) (needs apt-get and root or sudo)."; \
+	echo "!!! The browser tests in tests/browser will SKIP (and FAIL when CI=true)."; \
+	echo "!!! Install them yourself: sudo apt-get install --no-install-recommends $(BROWSER_PACKAGES)"; \
+	echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	echo
 
 # Benchmarks use their own databases so the demo data is never touched.
 BENCH_SQLITE ?= sqlite:///$(CURDIR)/data/bench.sqlite3
