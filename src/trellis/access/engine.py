@@ -250,34 +250,6 @@ def _share_principal(scope: Scope) -> Q:
     return Q(user_id=scope.user_id) | Q(team_id__in_subquery=teams)
 
 
-def _depth_q(depth: int, own: Q, unit_id: int | None, unit_path: str) -> Q | None:
-    """Records a depth reaches, measured from a unit; `own` says what "own" means."""
-    if depth == OWN:
-        return own
-    if depth == UNIT:
-        return own | Q(owning_unit_id=unit_id)
-    if depth == SUBTREE:
-        subtree = BusinessUnit.objects.filter(path__startswith=unit_path).values("id")
-        return own | Q(owning_unit_id__in_subquery=subtree)
-    return None
-
-
-def _record_level_parts(scope: Scope, model: Any, action: str) -> list[Q]:
-    """Rules 3 and 4 as SQL: shares (to the user or a team they are in) and hierarchy."""
-    principal = _share_principal(scope)
-    shares = (
-        Share.objects.filter(principal, record_type=ContentType.objects.get_for_model(model))
-        .filter(**{f"can_{action}": True})
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .values("record_id")
-    )
-    parts = [Q(pk__in_subquery=shares)]
-    if _hierarchy(scope, model, action):
-        below = ManagerClosure.objects.filter(ancestor_id=scope.user_id).values("descendant_id")
-        parts.append(Q(owner_user_id__in_subquery=below))
-    return parts
-
-
 # Below this share of the organization a user's visible set is gathered branch by branch
 # (a UNION of index scans); above it, the table is walked in the requested order and
 # filtered, which stops as soon as a page is full. See bench/access.py.
@@ -285,45 +257,22 @@ NARROW_SHARE = 0.01
 
 
 def visible(user: Any, model: type[SecurableModel], action: str = "read") -> QuerySet:
-    """Records of `model` on which `user` may do `action`, as one lazily evaluated query."""
+    """Records of `model` on which `user` may do `action`, as one lazily evaluated query.
+
+    The rules come from `read_scope` (trellis.access.scope), the one statement of them."""
+    from trellis.access.scope import read_scope
+
     _check_action(action)
     if action == "create":
         raise ValueError("visible() answers for existing records; ask can(user, 'create', ...)")
-    entity = _entity(model)
     qs = model._default_manager.all()
-    scope = scope_for(user)
-    if scope is None:
-        return qs.none()
-    if scope.full_access_role:
+    reach = read_scope(user, model, action)
+    if reach.everything:
         return qs
-    parts: list[Q] = []
-    reach = 0.0  # the share of the organization the parts cover, to choose a query shape
-    own = Q(owner_user_id=scope.user_id)
-    if scope.owner_team_ids:
-        own |= Q(owner_team_id__in=scope.owner_team_ids)
-    anchors = [(scope.user_depth(entity, action), own, scope.unit_id, scope.unit_path)]
-    for team in scope.owner_teams:
-        anchors.append(
-            (
-                scope.team_depth(team, entity, action),
-                Q(owner_team_id=team.id),
-                team.unit_id,
-                team.unit_path,
-            )
-        )
-    for depth, own_q, unit_id, unit_path in anchors:
-        if depth >= ORG:
-            return qs
-        if depth > NONE:
-            parts.append(_depth_q(depth, own_q, unit_id, unit_path))
-        if depth == UNIT:
-            reach += 1 / scope.total_units
-        elif depth == SUBTREE:
-            reach += scope.subtree_units.get(unit_path, scope.total_units) / scope.total_units
-    parts.extend(_record_level_parts(scope, model, action))
-    if _hierarchy(scope, model, action):
-        reach += scope.below_count / scope.total_users
-    if reach <= NARROW_SHARE:
+    parts = reach.keyed_parts() + reach.record_parts()
+    if not parts:
+        return qs.none()
+    if reach.reach <= NARROW_SHARE:
         branches = [model._default_manager.filter(part).order_by().values("pk") for part in parts]
         return qs.filter(pk__in=branches[0].union(*branches[1:], all=True))
     condition = parts[0]
@@ -486,7 +435,7 @@ def can(user: Any, action: str, record: SecurableModel) -> bool:
 def _record_level_exists(scope: Scope, record: SecurableModel, action: str) -> bool:
     """Rules 3 and 4 for one record in a single small query. Written in SQL because it is
     the hot path of `can` and the ORM would spend longer composing it than the database
-    spends answering; it asks exactly what `_record_level_parts` asks."""
+    spends answering; it asks exactly what `ReadScope.share_q` and `hierarchy_q` ask."""
     quote = connection.ops.quote_name
     now = timezone.now()
     share, member = Share._meta.db_table, TeamMembership._meta.db_table
