@@ -8,8 +8,14 @@ spread over two years — then times, over repeated runs:
   * a team manager's dashboards (the sales-manager and the service-manager figures) for
     managers sampled across regions and districts, each run over what that manager reads;
   * the org-wide executive dashboard;
-  * a baseline in the same run: the same figures computed by a full-access user (no access
-    filter) narrowed to the same unit, so the ratio shows what access filtering costs.
+  * baselines in the same run: the same figures computed by a full-access user (no access
+    filter) narrowed to the same unit, so the ratio shows what access filtering costs; and
+    the same dashboards counted from the raw records (no rollups, `--raw-repeat` runs), so
+    the ratio shows what the rollups (trellis.analytics.rollups) save.
+
+Managers are sampled from a list in a fixed order (by id), so a seed names the same
+people on every database. The rollups are kept by triggers while the records are written;
+`--rebuild` refills them from the records first (as `trellis analytics_rebuild`).
 
 Goals (issue 5, PostgreSQL): p95 <= 150 ms for a team dashboard, <= 500 ms org-wide.
 Data are generated set-wise (COPY on PostgreSQL, large executemany batches on SQLite).
@@ -32,7 +38,7 @@ from django.utils import timezone
 
 from bench.access import _insert, _pct
 from trellis.access.engine import scope_cache
-from trellis.analytics import selectors
+from trellis.analytics import rollups, selectors
 from trellis.customers.models import Account
 from trellis.org.closure import rebuild_all
 from trellis.org.models import BusinessUnit, SecurityRole, Team, TeamMembership, User
@@ -283,10 +289,12 @@ def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
     return times
 
 
-def _board(user: User, kinds: tuple[str, ...], filters: selectors.Filters) -> Callable:
+def _board(
+    user: User, kinds: tuple[str, ...], filters: selectors.Filters, *, use_rollups: bool = True
+) -> Callable:
     def run() -> None:
         for kind in kinds:
-            c = selectors.Context(user, filters, personal=False)
+            c = selectors.Context(user, filters, personal=False, rollups=use_rollups)
             for figure in selectors.BUILDERS[kind](c):
                 len(figure.rows)
 
@@ -302,7 +310,9 @@ def _summary(values: list[float]) -> dict[str, float]:
 
 def measure(args: argparse.Namespace, out) -> dict:
     rng = random.Random(args.seed + 1)
-    users = list(User.objects.filter(username__startswith="abench").select_related("unit"))
+    users = list(
+        User.objects.filter(username__startswith="abench").select_related("unit").order_by("pk")
+    )
     admin = next(u for u in users if u.first_name == "System Administrator")
     managers = [
         u
@@ -314,7 +324,7 @@ def measure(args: argparse.Namespace, out) -> dict:
     executives = executives[:1] or [u for u in users if u.first_name == "Executive"][:1]
     team_kinds = ("sales_manager", "service_manager")
     period = {"period": args.period}
-    team, team_base, per_manager = [], [], []
+    team, team_base, team_raw, per_manager = [], [], [], []
     with scope_cache():
         for manager in managers:
             filters = selectors.parse_filters(period)
@@ -322,11 +332,17 @@ def measure(args: argparse.Namespace, out) -> dict:
             team.extend(times)
             narrowed = selectors.parse_filters(period | {"unit_id": str(manager.unit_id)})
             team_base.extend(_timed(_board(admin, team_kinds, narrowed), args.repeat))
+            if args.raw_repeat:
+                raw = _board(manager, team_kinds, filters, use_rollups=False)
+                team_raw.extend(_timed(raw, args.raw_repeat))
             per_manager.append((manager.first_name, manager.unit.depth, statistics.median(times)))
         filters = selectors.parse_filters(period)
-        org = []
+        org, org_raw = [], []
         for executive in executives:
             org.extend(_timed(_board(executive, ("executive",), filters), args.repeat))
+            if args.raw_repeat:
+                raw = _board(executive, ("executive",), filters, use_rollups=False)
+                org_raw.extend(_timed(raw, args.raw_repeat))
         org_base = _timed(_board(admin, ("executive",), filters), args.repeat)
     result = {
         "database": connection.vendor,
@@ -335,10 +351,13 @@ def measure(args: argparse.Namespace, out) -> dict:
         "period": args.period,
         "managers_sampled": len(managers),
         "repeat": args.repeat,
+        "rollups_current": rollups.current(),
         "team_dashboard": _summary(team),
         "team_baseline_unfiltered": _summary(team_base),
+        "team_raw_no_rollups": _summary(team_raw) if team_raw else None,
         "org_dashboard": _summary(org),
         "org_baseline_unfiltered": _summary(org_base),
+        "org_raw_no_rollups": _summary(org_raw) if org_raw else None,
         "goals": {"team_p95_ms": 150, "org_p95_ms": 500},
     }
     out("\nper manager (role, unit depth, median ms of sales + service dashboards):")
@@ -360,6 +379,8 @@ def run(argv: list[str], out=print) -> dict:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--period", default="month")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--raw-repeat", type=int, default=2, help="0: no raw baseline")
+    parser.add_argument("--rebuild", action="store_true", help="refill the rollups first")
     parser.add_argument("--build-only", action="store_true")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
@@ -370,6 +391,18 @@ def run(argv: list[str], out=print) -> dict:
         build_records(args, rng, out)
     else:
         out(f"reusing {existing} opportunities already in the database")
+    if args.rebuild or not rollups.current():
+        started = time.perf_counter()
+        rollups.install(rebuild=True)
+        out(f"rollups rebuilt in {time.perf_counter() - started:.0f} s")
+    # The refill leaves dead rows and no statistics; autovacuum would see to it later.
+    with connection.cursor() as cursor:
+        for table in (rollups.OPP_ROLLUP, rollups.CASE_ROLLUP, rollups.LEAD_ROLLUP):
+            cursor.execute(
+                f"VACUUM ANALYZE {table}"
+                if connection.vendor == "postgresql"
+                else f"ANALYZE {table}"
+            )
     if args.build_only:
         return {}
     return measure(args, out)

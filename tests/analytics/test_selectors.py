@@ -121,10 +121,15 @@ def test_a_follow_up_threshold_of_zero_hours_is_refused():
     assert exc.value.errors[0][0] == "hours"
 
 
-def test_the_pipeline_figure_is_one_grouped_query(people, data):
+def test_the_pipeline_figure_is_one_grouped_query_over_the_rollup_and_one_over_the_rest(
+    people, data
+):
     context = Context(people.manager_j, parse_filters({}))
     with scope_cache():
         selectors.base(context, "open_opportunities").exists()  # the scope is computed once
+        context.totals  # noqa: B018  (reads whether the rollups are current: one query)
         with CaptureQueriesContext(connection) as queries:
             selectors.pipeline_funnel(context)
-    assert len(queries) == 1
+    # The rollup rows of the owners and units reached by role, and the records reached
+    # only through shares or hierarchy.
+    assert len(queries) == 2

@@ -1,7 +1,9 @@
-"""Saved reports (issue 5, part 2). Dashboard figures keep no tables: they are computed on
-request from the domain apps' records through `access.visible` (see `selectors`). A saved
-report is a securable record, so it is owned, read and shared through the normal rules;
-each run (on demand or on its schedule) may keep its result as a `ReportRun`."""
+"""Saved reports (issue 5, part 2) and the dashboard rollups. Dashboard figures are
+computed on request over what the viewer may read (see `selectors`); the most costly ones
+read counts kept per owner, owning unit and dimension (`OpportunityRollup`, `CaseRollup`,
+kept exact by database triggers, see `rollups` and `totals`). A saved report is a
+securable record, so it is owned, read and shared through the normal rules; each run (on
+demand or on its schedule) may keep its result as a `ReportRun`."""
 
 from __future__ import annotations
 
@@ -52,6 +54,8 @@ class SavedReport(SecurableModel):
     last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
 
     class Meta(SecurableModel.Meta):
+        verbose_name = _("saved report")
+        verbose_name_plural = _("saved reports")
         ordering = ["name", "id"]
         indexes = [
             *SecurableModel.Meta.indexes,
@@ -77,7 +81,145 @@ class ReportRun(models.Model):
     csv = models.TextField(blank=True, default="")
 
     class Meta:
+        verbose_name = _("report run")
+        verbose_name_plural = _("report runs")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.report} @ {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# Rollups ------------------------------------------------------------------------------
+# Counts and sums of opportunities and cases keyed by the columns that decide access
+# (owner user, owner team, owning unit; 0 stands for "none") and the dimensions the
+# dashboards group and filter by. Database triggers (trellis.analytics.rollups) keep them
+# exact in the same transaction as every write; `trellis analytics_rebuild` rebuilds them.
+# `month` is the local calendar month (yyyymm) of the date a figure filters on, 0 when the
+# figure is a snapshot of now (open pipeline, open cases).
+
+
+class OpportunityRollup(models.Model):
+    """Opportunities per owner, owning unit, stage and month closed (0: not closed)."""
+
+    owner_user_id = models.IntegerField()
+    owner_team_id = models.IntegerField()
+    owning_unit_id = models.IntegerField()
+    stage = models.CharField(max_length=20)
+    month = models.IntegerField()
+    n = models.BigIntegerField(default=0)
+    amount = models.DecimalField(max_digits=24, decimal_places=2, default=0)
+    weighted = models.DecimalField(max_digits=28, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_user_id", "owner_team_id", "owning_unit_id", "stage", "month"],
+                name="analytics_opp_rollup_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["month", "owning_unit_id"], name="analytics_opp_rollup_month"),
+            # One per access key, so a reader's "owner OR team OR unit" is a BitmapOr.
+            models.Index(fields=["owning_unit_id", "month"], name="analytics_opp_rollup_unit"),
+            models.Index(fields=["owner_team_id", "month"], name="analytics_opp_rollup_team"),
+        ]
+
+
+class CaseFact(models.TextChoices):
+    OPEN = "open", "open"  # open now, by priority
+    DONE = "done", "done"  # resolved (or resolved and closed), by priority and month resolved
+    NEW = "new", "new"  # every case, by type, product (feedback types) and month created
+    RATED = "rated", "rated"  # resolved with a satisfaction score, by day resolved (yyyymmdd)
+
+
+class CaseRollup(models.Model):
+    """Cases per fact, owner, owning unit, priority/type/product and month. Durations are
+    summed in microseconds from the case's creation."""
+
+    fact = models.CharField(max_length=5, choices=CaseFact.choices)
+    owner_user_id = models.IntegerField()
+    owner_team_id = models.IntegerField()
+    owning_unit_id = models.IntegerField()
+    priority = models.CharField(max_length=20)
+    type = models.CharField(max_length=20)
+    product = models.CharField(max_length=200)
+    month = models.IntegerField()
+    n = models.BigIntegerField(default=0)
+    breached = models.BigIntegerField(default=0)
+    first_response_n = models.BigIntegerField(default=0)
+    first_response_us = models.BigIntegerField(default=0)
+    resolution_us = models.BigIntegerField(default=0)
+    satisfaction_n = models.BigIntegerField(default=0)
+    satisfaction_sum = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "fact",
+                    "owner_user_id",
+                    "owner_team_id",
+                    "owning_unit_id",
+                    "priority",
+                    "type",
+                    "product",
+                    "month",
+                ],
+                name="analytics_case_rollup_key",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["fact", "month", "owning_unit_id"], name="analytics_case_rollup_month"
+            ),
+            # One per access key, so a reader's "owner OR team OR unit" is a BitmapOr.
+            models.Index(
+                fields=["fact", "owning_unit_id", "month"], name="analytics_case_rollup_unit"
+            ),
+            models.Index(
+                fields=["fact", "owner_team_id", "month"], name="analytics_case_rollup_team"
+            ),
+        ]
+
+
+class LeadRollup(models.Model):
+    """Leads per owner, owning unit, campaign (0: none), source, status and local month
+    created."""
+
+    owner_user_id = models.IntegerField()
+    owner_team_id = models.IntegerField()
+    owning_unit_id = models.IntegerField()
+    campaign_id = models.IntegerField()
+    source = models.CharField(max_length=20)
+    status = models.CharField(max_length=20)
+    month = models.IntegerField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "owner_user_id",
+                    "owner_team_id",
+                    "owning_unit_id",
+                    "campaign_id",
+                    "source",
+                    "status",
+                    "month",
+                ],
+                name="analytics_lead_rollup_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["month", "owning_unit_id"], name="analytics_lead_rollup_month"),
+            models.Index(fields=["owning_unit_id", "month"], name="analytics_lead_rollup_unit"),
+            models.Index(fields=["owner_team_id", "month"], name="analytics_lead_rollup_team"),
+        ]
+
+
+class RollupState(models.Model):
+    """One row: the time zone the rollups' months were computed in. A dashboard reads
+    rollups only when it matches `settings.TIME_ZONE` (else it counts raw records)."""
+
+    time_zone = models.CharField(max_length=64)
+    rebuilt_at = models.DateTimeField(null=True)

@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -42,6 +43,8 @@ from django.utils.translation import gettext_lazy as _
 
 from trellis.access import visible
 from trellis.activities.models import Activity, ActivityKind, ActivityStatus
+from trellis.analytics import rollups
+from trellis.analytics.totals import Totals, as_date, narrow
 from trellis.core.errors import Forbidden, InvalidInput, NotFound
 from trellis.org.models import (
     BusinessUnit,
@@ -54,7 +57,7 @@ from trellis.org.models import (
 )
 from trellis.org.roles import DEPTHS, ENTITIES, NONE, ORG, OWN, SUBTREE, UNIT
 from trellis.org.selectors import privilege_depth
-from trellis.routing.models import Queue
+from trellis.routing.models import Queue, QueueItem
 from trellis.sales.models import (
     CLOSED_STAGES,
     OPEN_LEAD_STATUSES,
@@ -377,23 +380,32 @@ class Context:
     filters: Filters
     personal: bool = False
     now: dt.datetime = field(default_factory=timezone.now)
+    # Read the rolled-up totals from the rollups (None: when they are kept for this time
+    # zone) or count every record (False; the tests compare both).
+    rollups: bool | None = None
+    # `visible` per model, worked out once per dashboard (each figure narrows a copy).
+    _visible: dict[type, QuerySet] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     @property
     def owner(self) -> User | None:
         return self.actor if self.personal else self.filters.owner
 
+    @cached_property
+    def totals(self) -> Totals:
+        use = rollups.current() if self.rollups is None else self.rollups
+        return Totals(self.actor, self.filters, self.owner, use_rollups=use)
+
+    def visible(self, model: type) -> QuerySet:
+        """`visible(actor, model)`, computed once per context."""
+        if model not in self._visible:
+            self._visible[model] = visible(self.actor, model)
+        return self._visible[model].all()
+
     def scoped(self, model: type, *, owner: bool = True) -> QuerySet:
         """`visible(actor, model)` narrowed by the unit, team and owner filters."""
-        qs = visible(self.actor, model)
-        f = self.filters
-        if f.unit is not None:
-            qs = qs.filter(owning_unit__path__startswith=f.unit.path)
-        if f.team is not None:
-            members = TeamMembership.objects.filter(team_id=f.team.pk).values("user_id")
-            qs = qs.filter(Q(owner_team_id=f.team.pk) | Q(owner_user_id__in=members))
-        if owner and self.owner is not None:
-            qs = qs.filter(owner_user_id=self.owner.pk)
-        return qs
+        return narrow(self.visible(model), self.filters, self.owner if owner else None)
 
     def in_period(self, qs: QuerySet, field_name: str) -> QuerySet:
         f = self.filters
@@ -612,6 +624,29 @@ def _owner_key(row: Mapping[str, Any]) -> tuple[int | None, int | None]:
     return (row.get("owner_user_id"), row.get("owner_team_id"))
 
 
+def _with_owner_names(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Totals rows grouped by owner, with the names `_owner_label` shows (two queries)."""
+    user_ids = {row["owner_user_id"] for row in rows if row.get("owner_user_id")}
+    team_ids = {row["owner_team_id"] for row in rows if row.get("owner_team_id")}
+    users = {
+        u["id"]: u
+        for u in User.objects.filter(pk__in=user_ids).values(
+            "id", "username", "first_name", "last_name"
+        )
+    }
+    teams = dict(Team.objects.filter(pk__in=team_ids).values_list("id", "name"))
+    for row in rows:
+        person = users.get(row.get("owner_user_id")) or {}
+        row["owner_user__username"] = person.get("username", "")
+        row["owner_user__first_name"] = person.get("first_name", "")
+        row["owner_user__last_name"] = person.get("last_name", "")
+        row["owner_team__name"] = teams.get(row.get("owner_team_id"))
+    return rows
+
+
+OWNER = ("owner_user_id", "owner_team_id")
+
+
 def _pct(part: Any, whole: Any) -> float | None:
     return round(100 * float(part) / float(whole), 1) if whole else None
 
@@ -650,13 +685,7 @@ def _choices_label(choices: Any, value: str) -> str:
 
 def pipeline_funnel(c: Context, key: str = "pipeline") -> Figure:
     """Open opportunities by stage: count, amount and amount weighted by probability."""
-    grouped = {
-        row["stage"]: row
-        for row in base(c, "open_opportunities")
-        .values("stage")
-        .annotate(count=Count("id"), total=Sum("amount"), weighted=_weighted())
-        .order_by()
-    }
+    grouped = {row["stage"]: row for row in c.totals.grouped("open_opportunities", ["stage"])}
     rows = []
     for stage in OPEN_STAGES:
         row = grouped.get(stage, {})
@@ -664,8 +693,8 @@ def pipeline_funnel(c: Context, key: str = "pipeline") -> Figure:
             {
                 "label": str(stage.label),
                 "stage": str(stage),
-                "count": row.get("count", 0),
-                "amount": _money(row.get("total")),
+                "count": row.get("n", 0),
+                "amount": _money(row.get("amount")),
                 "weighted_amount": _money((row.get("weighted") or 0) / Decimal(100)),
                 "_drill": {"figure": "open_opportunities", "stage": str(stage)},
             }
@@ -694,7 +723,9 @@ def target_vs_won(c: Context) -> Figure:
         .filter(user_id=owner.pk, period_start__lte=f.end, period_end__gte=f.start)
         .aggregate(total=Sum("amount"))["total"]
     )
-    won = base(c, "won_opportunities").aggregate(total=Sum("amount"), count=Count("id"))
+    won = {"total": 0}
+    for row in c.totals.grouped("closed_opportunities", where={"stage": Stage.WON}):
+        won["total"] = row["amount"]
     rows = [
         {"label": str(_("Target")), "value": _money(target)},
         {
@@ -805,12 +836,7 @@ def overdue_tasks(c: Context) -> Figure:
 def pipeline_by_rep(c: Context) -> Figure:
     """Open pipeline amount per owner, stacked by stage."""
     per_owner: dict[tuple, dict[str, Any]] = {}
-    grouped = (
-        base(c, "open_opportunities")
-        .values(*_owner_values(), "stage")
-        .annotate(amount=Sum("amount"))
-        .order_by()
-    )
+    grouped = _with_owner_names(c.totals.grouped("open_opportunities", [*OWNER, "stage"]))
     for row in grouped:
         entry = per_owner.setdefault(
             _owner_key(row),
@@ -829,19 +855,28 @@ def pipeline_by_rep(c: Context) -> Figure:
     )
 
 
+def _closed_by_owner(c: Context) -> list[dict[str, Any]]:
+    """Per owner: opportunities closed in the period, won, lost and the amount won."""
+    per_owner: dict[tuple, dict[str, Any]] = {}
+    for row in c.totals.grouped("closed_opportunities", [*OWNER, "stage"]):
+        entry = per_owner.setdefault(
+            _owner_key(row),
+            {"owner_user_id": row["owner_user_id"], "owner_team_id": row["owner_team_id"]}
+            | {"n": 0, "won": 0, "lost": 0, "won_amount": 0},
+        )
+        entry["n"] += row["n"]
+        if row["stage"] == Stage.WON:
+            entry["won"] += row["n"]
+            entry["won_amount"] += row["amount"]
+        else:
+            entry["lost"] += row["n"]
+    return _with_owner_names(list(per_owner.values()))
+
+
 def win_rate_by_rep(c: Context) -> Figure:
     """Won and lost opportunities closed in the period per owner, and the win rate."""
     per_owner: dict[tuple, dict[str, Any]] = {}
-    grouped = (
-        base(c, "closed_opportunities")
-        .values(*_owner_values())
-        .annotate(
-            won=Count("id", filter=Q(stage=Stage.WON)),
-            lost=Count("id", filter=Q(stage=Stage.LOST)),
-            won_amount=Sum("amount", filter=Q(stage=Stage.WON)),
-        )
-        .order_by()
-    )
+    grouped = _closed_by_owner(c)
     for row in grouped:
         per_owner[_owner_key(row)] = {
             "label": _owner_label(row),
@@ -886,11 +921,10 @@ def target_attainment(c: Context) -> Figure:
         targets = targets.filter(user_id=c.owner.pk)
     won = {
         row["owner_user_id"]: row["amount"]
-        for row in base(c, "won_opportunities")
-        .filter(owner_user__isnull=False)
-        .values("owner_user_id")
-        .annotate(amount=Sum("amount"))
-        .order_by()
+        for row in c.totals.grouped(
+            "closed_opportunities", ["owner_user_id"], where={"stage": Stage.WON}
+        )
+        if row["owner_user_id"]
     }
     rows = []
     for row in targets:
@@ -947,10 +981,23 @@ def _lead_counts() -> dict[str, Count]:
     return {"leads": Count("id"), "qualified": Count("id", filter=Q(status=LeadStatus.QUALIFIED))}
 
 
+def _lead_conversion(c: Context, column: str) -> list[dict[str, Any]]:
+    """The period's leads and qualified leads per `column` value (from the rollups)."""
+    per: dict[Any, dict[str, Any]] = {}
+    for row in c.totals.grouped("new_leads", (column, "status")):
+        entry = per.setdefault(row[column], {column: row[column], "leads": 0, "qualified": 0})
+        entry["leads"] += row["n"]
+        if row["status"] == LeadStatus.QUALIFIED:
+            entry["qualified"] += row["n"]
+    return list(per.values())
+
+
 def leads_by_campaign(c: Context) -> Figure:
-    grouped = (
-        base(c, "new_leads").values("campaign_id", "campaign__name").annotate(**_lead_counts())
-    ).order_by()
+    grouped = _lead_conversion(c, "campaign_id")
+    ids = [row["campaign_id"] for row in grouped if row["campaign_id"]]
+    names = dict(Campaign.objects.filter(pk__in=ids).values_list("id", "name")) if ids else {}
+    for row in grouped:
+        row["campaign__name"] = names.get(row["campaign_id"])
     rows = _conversion_rows(
         grouped,
         lambda row: row["campaign__name"] or str(_("No campaign")),
@@ -967,7 +1014,7 @@ def leads_by_campaign(c: Context) -> Figure:
 
 
 def leads_by_source(c: Context) -> Figure:
-    grouped = base(c, "new_leads").values("source").annotate(**_lead_counts()).order_by()
+    grouped = _lead_conversion(c, "source")
     rows = _conversion_rows(
         grouped,
         lambda row: _choices_label(LeadSource.choices, row["source"]),
@@ -1016,7 +1063,11 @@ def workload(c: Context) -> Figure:
         ("activities", "open_activities"),
     )
     for column, name in parts:
-        for row in base(c, name).values(*_owner_values()).annotate(n=Count("id")).order_by():
+        if name in ("open_opportunities", "open_leads"):
+            grouped = _with_owner_names(c.totals.grouped(name, OWNER))
+        else:
+            grouped = base(c, name).values(*_owner_values()).annotate(n=Count("id")).order_by()
+        for row in grouped:
             entry = per_owner.setdefault(
                 _owner_key(row),
                 {"label": _owner_label(row), "leads": 0, "opportunities": 0, "activities": 0}
@@ -1043,10 +1094,7 @@ def workload(c: Context) -> Figure:
 
 
 def open_cases_by_priority(c: Context) -> Figure:
-    counts = {
-        row["priority"]: row["n"]
-        for row in base(c, "open_cases").values("priority").annotate(n=Count("id")).order_by()
-    }
+    counts = {row["priority"]: row["n"] for row in c.totals.grouped("open_cases", ["priority"])}
     rows = [
         {
             "label": str(priority.label),
@@ -1100,6 +1148,21 @@ def _service_row(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _service_totals(row: Mapping[str, Any]) -> dict[str, Any]:
+    """`_service_row` from summed measures (totals of done cases)."""
+    n, responded, rated = (
+        row.get("n", 0),
+        row.get("first_response_n", 0),
+        row.get("satisfaction_n", 0),
+    )
+    return {
+        "cases": n,
+        "first_response_hours": _hours(row["first_response_us"] / responded) if responded else None,
+        "resolution_hours": _hours(row["resolution_us"] / n) if n else None,
+        "satisfaction": round(row["satisfaction_sum"] / rated, 2) if rated else None,
+    }
+
+
 _SERVICE_COLUMNS = [
     ("cases", _("Resolved")),
     ("first_response_hours", _("Avg first response (h)")),
@@ -1144,10 +1207,15 @@ def service_ranking(c: Context) -> Figure:
 def queue_waiting(c: Context, *, mine: bool) -> Figure:
     """Queues with the records waiting in them that the viewer can see. `mine`: only the
     queues of the viewer's owner teams; else every queue with visible waiting work."""
-    waiting = Q(items__taken_at__isnull=True) & (
-        Q(items__entity="case", items__object_id__in=c.scoped(Case, owner=False).values("id"))
-        | Q(items__entity="lead", items__object_id__in=c.scoped(Lead, owner=False).values("id"))
-    )
+    # Waiting items are few and the records behind them many: the visibility of each
+    # waiting item's record is checked, instead of gathering every visible record.
+    items = QueueItem.objects.filter(taken_at__isnull=True)
+    parts = Q(pk__in=[])
+    for entity, model in (("case", Case), ("lead", Lead)):
+        ids = items.filter(entity=entity).values("object_id")
+        seen = narrow(c.totals.visible_among(model, ids), c.filters, None).values("id")
+        parts |= Q(items__entity=entity, items__object_id__in=seen)
+    waiting = Q(items__taken_at__isnull=True) & parts
     qs = Queue.objects.annotate(waiting=Count("items", filter=waiting))
     if mine:
         teams = TeamMembership.objects.filter(user_id=c.actor.pk).values("team_id")
@@ -1171,7 +1239,7 @@ def queue_waiting(c: Context, *, mine: bool) -> Figure:
 def cases_per_agent(c: Context) -> Figure:
     per_owner: dict[tuple, dict[str, Any]] = {}
     for column, name in (("open", "open_cases"), ("closed", "done_cases")):
-        for row in base(c, name).values(*_owner_values()).annotate(n=Count("id")).order_by():
+        for row in _with_owner_names(c.totals.grouped(name, OWNER)):
             entry = per_owner.setdefault(
                 _owner_key(row),
                 {"label": _owner_label(row), "open": 0, "closed": 0}
@@ -1190,9 +1258,9 @@ def cases_per_agent(c: Context) -> Figure:
 
 
 def sla_breach_rate(c: Context) -> Figure:
-    totals = base(c, "new_cases").aggregate(
-        cases=Count("id"), breached=Count("id", filter=_breached())
-    )
+    totals = {"cases": 0, "breached": 0}
+    for row in c.totals.grouped("new_cases"):
+        totals = {"cases": row["n"], "breached": row["breached"]}
     return Figure(
         "sla",
         _("SLA breaches"),
@@ -1218,17 +1286,11 @@ def sla_breach_rate(c: Context) -> Figure:
 
 
 def response_times(c: Context) -> Figure:
-    grouped = {
-        row["priority"]: row
-        for row in base(c, "done_cases")
-        .values("priority")
-        .annotate(**_service_measures())
-        .order_by()
-    }
+    grouped = {row["priority"]: row for row in c.totals.grouped("done_cases", ["priority"])}
     rows = [
         {
             "label": str(priority.label),
-            **_service_row(grouped[priority]),
+            **_service_totals(grouped[priority]),
             "_drill": {"figure": "done_cases", "priority": str(priority)},
         }
         for priority in reversed(Priority)
@@ -1246,21 +1308,18 @@ def response_times(c: Context) -> Figure:
 
 
 def complaints_by_product(c: Context) -> Figure:
-    grouped = (
-        base(c, "new_cases")
-        .filter(type=CaseType.COMPLAINT)
-        .values("product_name")
-        .annotate(n=Count("id"))
-        .order_by("-n", "product_name")[:LIST_LIMIT]
-    )
+    grouped = sorted(
+        c.totals.grouped("new_cases", ["product"], where={"type": CaseType.COMPLAINT}),
+        key=lambda row: (-row["n"], row["product"]),
+    )[:LIST_LIMIT]
     rows = [
         {
-            "label": row["product_name"] or str(_("No product")),
+            "label": row["product"] or str(_("No product")),
             "count": row["n"],
             "_drill": {
                 "figure": "new_cases",
                 "type": CaseType.COMPLAINT.value,
-                "product": row["product_name"] or NONE_VALUE,
+                "product": row["product"] or NONE_VALUE,
             },
         }
         for row in grouped
@@ -1294,22 +1353,24 @@ def _bucket_label(value: Any, size: str) -> str:
 
 
 def satisfaction_trend(c: Context) -> Figure:
-    size, trunc = _bucket(c.filters)
-    grouped = (
-        base(c, "done_cases")
-        .filter(satisfaction__isnull=False)
-        .annotate(bucket=trunc("resolved_at"))
-        .values("bucket")
-        .annotate(satisfaction=Avg("satisfaction"), n=Count("id"))
-        .order_by("bucket")
-    )
+    size, _trunc = _bucket(c.filters)
+    per_bucket: dict[dt.date, list[int]] = {}
+    for row in c.totals.grouped("rated_cases", ["day"]):
+        day = as_date(row["day"])
+        if size == "week":
+            day -= dt.timedelta(days=day.weekday())
+        elif size == "month":
+            day = day.replace(day=1)
+        counts = per_bucket.setdefault(day, [0, 0])
+        counts[0] += row["satisfaction_sum"]
+        counts[1] += row["satisfaction_n"]
     rows = [
         {
-            "label": _bucket_label(row["bucket"], size),
-            "satisfaction": round(row["satisfaction"], 2),
-            "rated": row["n"],
+            "label": _bucket_label(day, size),
+            "satisfaction": round(total / n, 2),
+            "rated": n,
         }
-        for row in grouped
+        for day, (total, n) in sorted(per_bucket.items())
     ]
     return Figure(
         "satisfaction_trend",
@@ -1334,7 +1395,7 @@ def campaign_performance(c: Context) -> Figure:
     ids = [row["id"] for row in campaigns]
     leads = {
         row["campaign_id"]: row
-        for row in visible(c.actor, Lead)
+        for row in c.visible(Lead)
         .filter(campaign_id__in=ids)
         .values("campaign_id")
         .annotate(**_lead_counts())
@@ -1342,7 +1403,7 @@ def campaign_performance(c: Context) -> Figure:
     }
     revenue = {
         row["campaign_id"]: row["amount"]
-        for row in visible(c.actor, Opportunity)
+        for row in c.visible(Opportunity)
         .filter(campaign_id__in=ids, stage=Stage.WON)
         .values("campaign_id")
         .annotate(amount=Sum("amount"))
@@ -1391,15 +1452,11 @@ FEEDBACK_TYPES = (CaseType.COMPLAINT, CaseType.FEEDBACK, CaseType.PROBLEM)
 
 def feedback_by_product(c: Context) -> Figure:
     per_product: dict[str, dict[str, Any]] = {}
-    grouped = (
-        base(c, "new_cases")
-        .filter(type__in=FEEDBACK_TYPES)
-        .values("product_name", "type")
-        .annotate(n=Count("id"))
-        .order_by()
+    grouped = c.totals.grouped(
+        "new_cases", ["product", "type"], where={"type": [str(t) for t in FEEDBACK_TYPES]}
     )
     for row in grouped:
-        name = row["product_name"]
+        name = row["product"]
         entry = per_product.setdefault(
             name,
             {"label": name or str(_("No product"))}
@@ -1472,15 +1529,21 @@ def top_reporting_accounts(c: Context) -> Figure:
 # Organization figures
 
 
+def _one(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The single row of an ungrouped total ({} when nothing was counted)."""
+    return rows[0] if rows else {}
+
+
 def org_totals(c: Context) -> Figure:
-    opp_open = base(c, "open_opportunities").aggregate(amount=Sum("amount"), n=Count("id"))
-    closed = base(c, "closed_opportunities").aggregate(
-        won=Count("id", filter=Q(stage=Stage.WON)),
-        won_amount=Sum("amount", filter=Q(stage=Stage.WON)),
-        n=Count("id"),
-    )
-    open_cases = base(c, "open_cases").count()
-    done = base(c, "done_cases").aggregate(n=Count("id"), satisfaction=Avg("satisfaction"))
+    opp_open = {"amount": 0} | _one(c.totals.grouped("open_opportunities"))
+    closed = {"won": 0, "won_amount": 0, "n": 0}
+    for row in c.totals.grouped("closed_opportunities", ["stage"]):
+        closed["n"] += row["n"]
+        if row["stage"] == Stage.WON:
+            closed["won"], closed["won_amount"] = row["n"], row["amount"]
+    open_cases = _one(c.totals.grouped("open_cases")).get("n", 0)
+    done_row = _one(c.totals.grouped("done_cases"))
+    done = {"n": done_row.get("n", 0), "satisfaction": _service_totals(done_row)["satisfaction"]}
     rows = [
         {
             "label": str(_("Open pipeline")),
@@ -1522,12 +1585,13 @@ _BREAKDOWN_COLUMNS = [
 MONEY_COLUMNS = ("open_pipeline", "won")
 
 
-def _breakdown_parts() -> tuple[tuple[str, str, Any], ...]:
+def _breakdown_parts() -> tuple[tuple[str, str, dict[str, Any], str], ...]:
+    """(column, totals base, narrowing, measure) of the unit and job-class breakdowns."""
     return (
-        ("open_pipeline", "open_opportunities", Sum("amount")),
-        ("won", "won_opportunities", Sum("amount")),
-        ("open_cases", "open_cases", Count("id")),
-        ("closed_cases", "done_cases", Count("id")),
+        ("open_pipeline", "open_opportunities", {}, "amount"),
+        ("won", "closed_opportunities", {"stage": Stage.WON}, "amount"),
+        ("open_cases", "open_cases", {}, "n"),
+        ("closed_cases", "done_cases", {}, "n"),
     )
 
 
@@ -1562,11 +1626,12 @@ def by_unit(c: Context) -> Figure:
         parts = path[len(anchor.path) :].split("/")
         return top.get(f"{anchor.path}{parts[0]}/") if parts and parts[0] else None
 
-    for column, name, measure in _breakdown_parts():
-        for row in base(c, name).values("owning_unit_id").annotate(v=measure).order_by():
+    for column, name, where, measure in _breakdown_parts():
+        for row in c.totals.grouped(name, ["owning_unit_id"], where=where):
             target = roll_up(row["owning_unit_id"])
             if target is not None:
-                rows[target][column] += _money(row["v"]) if column in MONEY_COLUMNS else row["v"]
+                value = row[measure]
+                rows[target][column] += _money(value) if column in MONEY_COLUMNS else value
     if not any(rows[anchor.pk][col] for col, _label in _BREAKDOWN_COLUMNS):
         rows.pop(anchor.pk)
     else:
@@ -1589,17 +1654,18 @@ def by_job_class(c: Context) -> Figure:
         | {"_drill": {"figure": "open_opportunities", "job_class": str(value)}}
         for value, label in JobClass.choices
     }
-    for column, name, measure in _breakdown_parts():
-        for row in (
-            base(c, name)
-            .filter(owner_user__isnull=False)
-            .values("owner_user__job_class")
-            .annotate(v=measure)
-            .order_by()
-        ):
-            if row["owner_user__job_class"] in rows:
-                value = _money(row["v"]) if column in MONEY_COLUMNS else row["v"]
-                rows[row["owner_user__job_class"]][column] += value
+    per_owner = {
+        column: c.totals.grouped(name, ["owner_user_id"], where=where)
+        for column, name, where, _measure in _breakdown_parts()
+    }
+    owners = {row["owner_user_id"] for part in per_owner.values() for row in part}
+    job_class = dict(User.objects.filter(pk__in=owners - {None}).values_list("id", "job_class"))
+    for column, _name, _where, measure in _breakdown_parts():
+        for row in per_owner[column]:
+            kind = job_class.get(row["owner_user_id"])
+            if kind in rows:
+                value = _money(row[measure]) if column in MONEY_COLUMNS else row[measure]
+                rows[kind][column] += value
     return Figure(
         "by_job_class",
         _("By job class"),
@@ -1638,29 +1704,17 @@ def appraisal(c: Context) -> Figure:
             },
         )
 
-    for row in (
-        base(c, "closed_opportunities")
-        .values(*_owner_values())
-        .annotate(n=Count("id"), won=Count("id", filter=Q(stage=Stage.WON)))
-        .order_by()
-    ):
+    for row in _closed_by_owner(c):
         if (person := entry(row)) is not None:
             person["volume"] += row["n"]
             person["win_rate"] = _pct(row["won"], row["n"])
-    for row in (
-        base(c, "done_cases")
-        .values(*_owner_values())
-        .annotate(
-            **_service_measures(),
-            breached=Count("id", filter=_breached()),
-        )
-        .order_by()
-    ):
+    for row in _with_owner_names(c.totals.grouped("done_cases", OWNER)):
         if (person := entry(row)) is not None:
-            person["volume"] += row["cases"]
-            person["resolution_hours"] = _service_row(row)["resolution_hours"]
-            person["satisfaction"] = _service_row(row)["satisfaction"]
-            person["sla_met"] = _pct(row["cases"] - row["breached"], row["cases"])
+            service = _service_totals(row)
+            person["volume"] += row["n"]
+            person["resolution_hours"] = service["resolution_hours"]
+            person["satisfaction"] = service["satisfaction"]
+            person["sla_met"] = _pct(row["n"] - row["breached"], row["n"])
     for row in (
         base(c, "new_leads")
         .filter(first_contacted_at__isnull=False)
