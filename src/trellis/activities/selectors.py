@@ -225,12 +225,17 @@ def _activity_moment(activity: Activity) -> dt.datetime:
 
 def timeline(actor: Any, record: SecurableModel, *, limit: int = TIMELINE_LIMIT) -> list:
     """Notes on `record`, activities regarding it that the actor may see, and its audit
-    events (stage/status changes, assignments, shares, ...), newest first.
+    events (stage/status changes, assignments, shares, ...), newest first. Partners get
+    the notes only.
 
     Asks `access.can(actor, "read", record)` first: NotFound when they may not read it."""
     _require_read(actor, record)
     ct = ContentType.objects.get_for_model(record)
     notes = list(notes_for(actor, record).order_by("-created_at", "-id")[:limit])
+    if getattr(actor, "is_partner", False):
+        # The partner portal (web.portal): no activity pages, and the audit trail names
+        # internal staff and raw field changes, so partners get the notes only.
+        return [TimelineEntry("note", note.created_at, note) for note in notes]
     activities = list(
         visible(actor, Activity, "read")
         .filter(regarding_type=ct, regarding_id=record.pk)
@@ -252,3 +257,11 @@ def schedulable_teams(actor: User) -> QuerySet:
     return Team.objects.filter(
         kind="owner", pk__in=TeamMembership.objects.filter(user_id=actor.pk).values("team_id")
     ).order_by("name")
+
+
+def writable_ids(actor: User, ids: list[int]) -> set[int]:
+    """Which of these activities `actor` may change (one query), e.g. to let the
+    calendar offer dragging only where a move would be allowed."""
+    if not ids:
+        return set()
+    return set(visible(actor, Activity, "write").filter(pk__in=ids).values_list("pk", flat=True))

@@ -229,6 +229,49 @@ def activity_update(
     return activity
 
 
+@transaction.atomic
+def activity_reschedule(
+    actor: User,
+    *,
+    activity: Activity,
+    date: dt.date,
+    time: dt.time | None = None,
+    version: int | None = None,
+) -> Activity:
+    """Move an activity to `date`, at `time` or else at the time of day it had (local
+    time). A call or meeting keeps its length (an all-day one given a time becomes a timed
+    one of the default length); a task or e-mail moves its due time; a reminder keeps its
+    distance to the activity. Needs write; `version` guards against lost updates."""
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    require(actor, "write", activity)
+    check_version(activity, version)
+    current = activity.start_at or activity.due_at
+    if current is None:
+        raise InvalidInput.field("date", "the activity has no date to move")
+    at = time if time is not None else timezone.localtime(current).time()
+    moment = timezone.make_aware(dt.datetime.combine(date, at.replace(tzinfo=None)))
+    check_moment("date", moment)
+    shift = moment - current
+    fields: dict[str, Any] = {}
+    if activity.kind in TIMED_KINDS:
+        fields["start_at"] = moment
+        if activity.all_day and time is not None:
+            fields["all_day"] = False
+            fields["end_at"] = moment + DEFAULT_LENGTH[activity.kind]
+        elif activity.end_at is not None:
+            fields["end_at"] = activity.end_at + shift
+    else:
+        fields["due_at"] = moment
+    if activity.reminder_at is not None:
+        fields["reminder_at"] = activity.reminder_at + shift
+    before = snapshot(activity)
+    _apply(activity, fields, creating=False)
+    _touch(activity, actor)
+    activity.save()
+    audit_record(actor, "update", activity, changes=diff(before, snapshot(activity)))
+    return activity
+
+
 def _close(actor: User, activity: Activity, status: str, version: int | None) -> Activity:
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     require(actor, "write", activity)

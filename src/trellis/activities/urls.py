@@ -10,7 +10,9 @@ urlpatterns = [
     path("activities/<int:pk>/", views.activity_detail, name="activity_detail"),
     path("activities/<int:pk>/edit/", views.activity_edit, name="activity_edit"),
     path("activities/<int:pk>/complete/", views.activity_complete, name="activity_complete"),
+    path("activities/<int:pk>/reschedule/", views.activity_reschedule, name="activity_reschedule"),
     path("calendar/", views.calendar, name="calendar"),
+    path("calendar/schedule/", views.activity_schedule, name="calendar_schedule"),
     path("timeline/<slug:entity>/<int:pk>/", views.timeline, name="timeline"),
     path("notes/<int:pk>/delete/", views.note_delete, name="note_delete"),
 ]

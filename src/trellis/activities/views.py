@@ -14,22 +14,33 @@ from __future__ import annotations
 import calendar as pycalendar
 import datetime as dt
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from trellis.access import can
 from trellis.activities import selectors, services
-from trellis.activities.forms import ActivityFilterForm, ActivityForm, CalendarForm, NoteForm
-from trellis.activities.models import Activity, ActivityStatus
+from trellis.activities.forms import (
+    DATETIME_FORMAT,
+    ActivityFilterForm,
+    ActivityForm,
+    CalendarForm,
+    NoteForm,
+    RescheduleForm,
+    ScheduleForm,
+)
+from trellis.activities.models import TIMED_KINDS, Activity, ActivityKind, ActivityStatus
 from trellis.activities.records import FIRST_YEAR, LAST_YEAR, readable_record
 from trellis.core.errors import NotFound, StaleVersion, TrellisError
 from trellis.org.models import BusinessUnit
@@ -38,6 +49,12 @@ from trellis.web.pagination import keyset_page
 
 PER_PAGE = 25
 TIMELINE_SHOWN = 50
+# What a calendar slot's "+" prefills: the end of a call or meeting after its start.
+SLOT_LENGTH = dt.timedelta(minutes=30)
+# The hour rows of the week and day views (more appear when activities lie outside them).
+FIRST_HOUR, LAST_HOUR = 7, 20
+# A month cell's "+" starts the new activity at this hour.
+MONTH_SLOT_HOUR = 9
 
 
 def _activity_or_404(request: HttpRequest, pk: int) -> Activity:
@@ -81,6 +98,7 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "attendees": list(activity.attendees.all()),
         "may": {action: can(user, action, activity) for action in ("write", "delete")},
         "is_open": activity.status == ActivityStatus.OPEN,
+        "move_at": timezone.localtime(activity.when) if activity.when else None,
     }
     return render(request, "activities/activity_detail.html", context)
 
@@ -95,17 +113,50 @@ def _regarding(request: HttpRequest, form: ActivityForm) -> Any:
     )
 
 
-@login_required
-@require_http_methods(["GET", "HEAD", "POST"])
-def activity_create(request: HttpRequest) -> HttpResponse:
-    if not _may_create(request.user):
-        raise PermissionDenied
-    initial = {
+def _calendar_next(request: HttpRequest) -> str:
+    """The calendar page to go back to (`?next=`), or "" when it is not one."""
+    target = request.GET.get("next", "")
+    path = reverse("web:calendar")
+    if target == path or target.startswith(f"{path}?"):
+        return target
+    return ""
+
+
+def _calendar_at(target: str, activity: Activity) -> str:
+    """`target` (a calendar page) showing the day the activity is on."""
+    parts = urlsplit(target)
+    query = dict(parse_qsl(parts.query))
+    if activity.when is not None:
+        query["date"] = timezone.localtime(activity.when).date().isoformat()
+    return f"{parts.path}?{urlencode(query)}"
+
+
+def _prefilled(request: HttpRequest) -> dict[str, Any]:
+    """The create form's initial values from the query: kind, regarding, and `start`
+    (a calendar slot, "YYYY-MM-DDTHH:MM") as start, end (+30 minutes) and due time."""
+    initial: dict[str, Any] = {
         key: request.GET[key]
         for key in ("kind", "regarding_type", "regarding_id")
         if key in request.GET
     }
-    form = ActivityForm(request.POST or None, initial=initial)
+    try:
+        start = dt.datetime.strptime(request.GET.get("start", ""), DATETIME_FORMAT)
+    except ValueError:
+        return initial
+    if FIRST_YEAR <= start.year <= LAST_YEAR:
+        initial.update(start_at=start, end_at=start + SLOT_LENGTH, due_at=start)
+    return initial
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def activity_create(request: HttpRequest) -> HttpResponse:
+    """New activity. From a calendar slot the times come prefilled (`?start=`) and saving
+    goes back to the calendar (`?next=`) at the activity's day."""
+    if not _may_create(request.user):
+        raise PermissionDenied
+    back = _calendar_next(request)
+    form = ActivityForm(request.POST or None, initial=_prefilled(request))
     status = 200
     if request.method == "POST":
         status = 400
@@ -118,8 +169,11 @@ def activity_create(request: HttpRequest) -> HttpResponse:
                 status = add_service_error(form, exc)
             else:
                 messages.success(request, _("Activity created."))
+                if back:
+                    return redirect(_calendar_at(back, activity))
                 return redirect("web:activity_detail", pk=activity.pk)
-    return render(request, "activities/activity_form.html", {"form": form}, status=status)
+    context = {"form": form, "cancel_url": back}
+    return render(request, "activities/activity_form.html", context, status=status)
 
 
 @login_required
@@ -167,6 +221,166 @@ def activity_complete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("web:activity_detail", pk=activity.pk)
 
 
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _refusal(exc: TrellisError) -> tuple[str, int]:
+    """What a person reads when a move is refused, and the status: 409 for a stale
+    version (someone changed the activity meanwhile)."""
+    if isinstance(exc, StaleVersion):
+        return _(
+            "Someone changed this activity meanwhile. It is shown as it is now; try again."
+        ), 409
+    if exc.status == 403:
+        return _("You may not change this activity."), 403
+    return exc.detail, exc.status
+
+
+@login_required
+@require_POST
+def activity_reschedule(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move an activity to another day, or day and hour (calendar drag and drop with
+    `Accept: application/json`, or the "Move to" form of the activity page).
+
+    JSON answers: 200 with the new times and version; 400 bad date, 403 no write access,
+    404 not visible, 409 stale version, each as {"detail", "errors"}."""
+    json = _wants_json(request)
+    try:
+        activity = selectors.activity_get(request.user, pk)
+    except NotFound:
+        if json:
+            return JsonResponse({"detail": _("No such activity."), "errors": []}, status=404)
+        raise Http404(_("No such activity.")) from None
+    form = RescheduleForm(request.POST)
+    if not form.is_valid():
+        errors = [
+            {"field": name, "message": str(message)}
+            for name, field_errors in form.errors.items()
+            for message in field_errors
+        ]
+        detail = _("Give a valid date (and time) to move the activity to.")
+        if json:
+            return JsonResponse({"detail": detail, "errors": errors}, status=400)
+        messages.error(request, detail)
+        return redirect("web:activity_detail", pk=pk)
+    try:
+        moved = services.activity_reschedule(request.user, activity=activity, **form.cleaned_data)
+    except TrellisError as exc:
+        detail, status = _refusal(exc)
+        if json:
+            errors = [{"field": name, "message": message} for name, message in exc.errors]
+            return JsonResponse({"detail": detail, "errors": errors}, status=status)
+        if status == 403:
+            raise PermissionDenied from exc
+        messages.error(request, detail)
+        return redirect("web:activity_detail", pk=pk)
+    when = timezone.localtime(moved.when)
+    detail = _("%(subject)s moved to %(when)s") % {
+        "subject": moved.subject,
+        "when": formats.date_format(when, "SHORT_DATETIME_FORMAT"),
+    }
+    if json:
+        return JsonResponse(
+            {
+                "id": moved.pk,
+                "version": moved.version,
+                "start_at": moved.start_at.isoformat() if moved.start_at else None,
+                "end_at": moved.end_at.isoformat() if moved.end_at else None,
+                "due_at": moved.due_at.isoformat() if moved.due_at else None,
+                "detail": detail,
+            }
+        )
+    messages.success(request, detail)
+    return redirect("web:activity_detail", pk=pk)
+
+
+def _scheduled_message(activities: list[Activity], form: ScheduleForm) -> str:
+    """What scheduling did, as the service documents it: one shared call or meeting with
+    its attendees, one task or e-mail per person, or one activity for one person."""
+    first = activities[0]
+    target = form.cleaned_data["target"]
+    if target == "user":
+        return _("%(subject)s scheduled for %(person)s.") % {
+            "subject": first.subject,
+            "person": form.cleaned_data["for_user"],
+        }
+    if first.kind in TIMED_KINDS:
+        count = first.attendees.count()
+        if first.kind == ActivityKind.CALL:
+            text = ngettext(
+                "One shared call with %(count)d attendee.",
+                "One shared call with %(count)d attendees.",
+                count,
+            )
+        else:
+            text = ngettext(
+                "One shared meeting with %(count)d attendee.",
+                "One shared meeting with %(count)d attendees.",
+                count,
+            )
+        return text % {"count": count}
+    count = len(activities)
+    if first.kind == ActivityKind.EMAIL:
+        text = ngettext(
+            "%(count)d e-mail created, one for each person.",
+            "%(count)d e-mails created, one for each person.",
+            count,
+        )
+    else:
+        text = ngettext(
+            "%(count)d task created, one for each person.",
+            "%(count)d tasks created, one for each person.",
+            count,
+        )
+    return text % {"count": count}
+
+
+def _calendar_for(form: ScheduleForm, activity: Activity) -> str:
+    """The calendar that shows what was scheduled: the team's, else the unit's."""
+    target = form.cleaned_data["target"]
+    query: dict[str, Any] = {"view": "week", "scope": "unit"}
+    if target == "team":
+        query.update(scope="team", team=form.cleaned_data["for_team"].pk)
+    elif target == "unit":
+        query["unit"] = form.cleaned_data["for_unit"].pk
+    elif form.cleaned_data["for_user"].unit_id:
+        query["unit"] = form.cleaned_data["for_user"].unit_id
+    if activity.when is not None:
+        query["date"] = timezone.localtime(activity.when).date().isoformat()
+    return f"{reverse('web:calendar')}?{urlencode(query)}"
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def activity_schedule(request: HttpRequest) -> HttpResponse:
+    """Schedule an activity for a person, a team or a unit (`activity_schedule` decides
+    who may: assign rights over every person reached)."""
+    if not _may_create(request.user):
+        raise PermissionDenied
+    form = ScheduleForm(request.POST or None, initial=_prefilled(request))
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            fields = form.service_fields()
+            kind = fields.pop("kind")
+            try:
+                created = services.activity_schedule(
+                    request.user,
+                    kind=kind,
+                    regarding=_regarding(request, form),
+                    **form.target_kwargs(),
+                    **fields,
+                )
+            except TrellisError as exc:
+                status = add_service_error(form, exc)
+            else:
+                messages.success(request, _scheduled_message(created, form))
+                return redirect(_calendar_for(form, created[0]))
+    return render(request, "activities/schedule_form.html", {"form": form}, status=status)
+
+
 # The calendar.
 
 
@@ -210,6 +424,47 @@ def _local_days(activity: Activity) -> tuple[dt.date, dt.date]:
     return begin.date(), max(begin.date(), last)
 
 
+def _hour_grid(days: list[dict[str, Any]], add_url: Any) -> dict[str, Any]:
+    """The week and day views' rows: all-day activities (and the later days of ones
+    spanning several days) on top, then one row per hour, each timed activity in the hour
+    it starts. Hours run FIRST_HOUR..LAST_HOUR, wider when an activity lies outside."""
+    top: list[list[Activity]] = []
+    by_hour: list[dict[int, list[Activity]]] = []
+    hours = {FIRST_HOUR, LAST_HOUR}
+    for cell in days:
+        untimed: list[Activity] = []
+        slots: dict[int, list[Activity]] = {}
+        for item in cell["items"]:
+            when = timezone.localtime(item.when)
+            if item.all_day or when.date() != cell["date"]:
+                untimed.append(item)
+            else:
+                slots.setdefault(when.hour, []).append(item)
+                hours.add(when.hour)
+        top.append(untimed)
+        by_hour.append(slots)
+    rows = [
+        {
+            "hour": dt.time(hour),
+            "time": f"{hour:02d}:00",
+            "cells": [
+                {
+                    "date": cell["date"],
+                    "items": slots.get(hour, []),
+                    "add_url": add_url(cell["date"], hour),
+                }
+                for cell, slots in zip(days, by_hour, strict=True)
+            ],
+        }
+        for hour in range(min(hours), max(hours) + 1)
+    ]
+    all_day = [
+        {"date": cell["date"], "items": items, "is_today": cell["is_today"]}
+        for cell, items in zip(days, top, strict=True)
+    ]
+    return {"hour_rows": rows, "all_day": all_day}
+
+
 @login_required
 @require_http_methods(["GET", "HEAD"])
 def calendar(request: HttpRequest) -> HttpResponse:
@@ -243,6 +498,9 @@ def calendar(request: HttpRequest) -> HttpResponse:
             request.user, start=start, end=end, scope=scope, team=team, unit=unit
         )
     )
+    writable = selectors.writable_ids(request.user, [item.pk for item in items])
+    for item in items:
+        item.may_move = item.pk in writable
     buckets: dict[dt.date, list[Activity]] = {
         first + dt.timedelta(days=offset): [] for offset in range(count)
     }
@@ -252,16 +510,6 @@ def calendar(request: HttpRequest) -> HttpResponse:
         while current <= last and current in buckets:
             buckets[current].append(item)
             current += dt.timedelta(days=1)
-    days = [
-        {
-            "date": date,
-            "items": buckets[date],
-            "is_today": date == today,
-            "in_month": view != "month" or date.month == day.month,
-        }
-        for date in buckets
-    ]
-    weeks = [days[i : i + 7] for i in range(0, len(days), 7)]
     base = {"view": view, "scope": scope}
     if team is not None:
         base["team"] = team.pk
@@ -269,10 +517,30 @@ def calendar(request: HttpRequest) -> HttpResponse:
         base["unit"] = unit.pk
 
     def link(**changes: Any) -> str:
-        params = {**base, **changes}
-        query = "&".join(f"{key}={value}" for key, value in params.items())
-        return f"{reverse('web:calendar')}?{query}"
+        return f"{reverse('web:calendar')}?{urlencode({**base, **changes})}"
 
+    here = link(date=day.isoformat())
+    may_create = _may_create(request.user)
+
+    def add_url(date: dt.date, hour: int) -> str:
+        if not may_create:
+            return ""
+        start_at = dt.datetime.combine(date, dt.time(hour)).strftime(DATETIME_FORMAT)
+        query = urlencode({"start": start_at, "next": here})
+        return f"{reverse('web:activity_create')}?{query}"
+
+    days = [
+        {
+            "date": date,
+            "items": buckets[date],
+            "is_today": date == today,
+            "in_month": view != "month" or date.month == day.month,
+            "day_url": link(view="day", date=date.isoformat()),
+            "add_url": add_url(date, MONTH_SLOT_HOUR),
+        }
+        for date in buckets
+    ]
+    weeks = [days[i : i + 7] for i in range(0, len(days), 7)]
     context = {
         "view": view,
         "day": day,
@@ -283,6 +551,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "unit": unit,
         "teams": teams,
         "items_count": len(items),
+        "may_create": may_create,
         "prev_url": link(date=_step(view, day, False).isoformat()),
         "next_url": link(date=_step(view, day, True).isoformat()),
         "today_url": link(date=today.isoformat()),
@@ -290,8 +559,11 @@ def calendar(request: HttpRequest) -> HttpResponse:
             (name, label, link(view=name, date=day.isoformat()))
             for name, label in (("month", _("Month")), ("week", _("Week")), ("day", _("Day")))
         ],
-        "weekday_names": [pycalendar.day_abbr[i] for i in range(7)],
+        # Django's translated names (the calendar module's follow the process locale).
+        "weekday_names": [WEEKDAYS_ABBR[i] for i in range(7)],
     }
+    if view != "month":
+        context.update(_hour_grid(days, add_url))
     return render(request, "activities/calendar.html", context)
 
 

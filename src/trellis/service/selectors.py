@@ -82,3 +82,14 @@ def case_history(actor: Any, case: Case) -> QuerySet[CaseStatusChange]:
         .select_related("changed_by")
         .order_by("changed_at", "id")
     )
+
+
+def queue_cases(actor: Any, queue: Any, *, limit: int = 100) -> list[tuple[Any, Case]]:
+    """The cases waiting in a routing queue that `actor` can read, as (queue item, case)
+    pairs in the order "take next" takes them (highest priority, then oldest). The order
+    and the waiting rows are routing's (`routing.selectors.queue_items`)."""
+    from trellis.routing.selectors import queue_items
+
+    items = list(queue_items(actor, queue)[:limit])
+    cases = case_list(actor).in_bulk([item.object_id for item in items])
+    return [(item, cases[item.object_id]) for item in items if item.object_id in cases]

@@ -11,13 +11,17 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from trellis.access import can
-from trellis.core.errors import TrellisError
+from trellis.core.errors import NotFound, TrellisError
+from trellis.routing import selectors as routing_selectors
+from trellis.routing import services as routing_services
+from trellis.routing.models import Entity
 from trellis.service import selectors, services
 from trellis.service.forms import (
     CaseFilterForm,
@@ -32,6 +36,8 @@ from trellis.web.forms import add_service_error
 from trellis.web.records import RecordPages, form_page, list_page
 
 PER_PAGE = 25
+# Waiting cases listed for the chosen queue (the count above says how many wait in all).
+QUEUE_SHOWN = 100
 RESULTS_TARGET = "case-results"
 
 
@@ -228,3 +234,75 @@ def case_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         lambda case, data: services.case_reopen(request.user, case=case, reason=data["reason"]),
         _("Case reopened."),
     )
+
+
+# The queue view: routing's case queues, seen from the Cases section.
+
+
+def _case_queues(user: Any) -> list[Any]:
+    """The case queues `user` may work or manage (routing decides which), with counts."""
+    return list(routing_selectors.queue_list(user).filter(entity=Entity.CASE))
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def case_queue(request: HttpRequest) -> HttpResponse:
+    """The case queues of the user's teams (every queue for routing managers) with how
+    many cases wait in each; the chosen queue's waiting cases in "take next" order, with
+    their service-level due times, and a "Take next" button for its members."""
+    queues = _case_queues(request.user)
+    chosen = request.GET.get("queue", "")
+    selected = next((q for q in queues if str(q.pk) == chosen), queues[0] if queues else None)
+    rows = [
+        {"queue": queue, "may_take": routing_services.is_member(request.user, queue.team)}
+        for queue in queues
+    ]
+    waiting = selectors.queue_cases(request.user, selected, limit=QUEUE_SHOWN) if selected else []
+    context = {
+        "rows": rows,
+        "selected": selected,
+        "waiting": waiting,
+        "shown": QUEUE_SHOWN,
+        "may_manage": routing_selectors.may_manage(request.user),
+    }
+    return render(request, "service/case_queue.html", context)
+
+
+@login_required
+@require_POST
+def case_queue_take_next(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take the queue's next case (routing's `queue_take_next`) and open it. An empty
+    queue or a full capacity comes back to the queue page with a message."""
+    try:
+        queue = routing_selectors.queue_get(request.user, pk)
+    except NotFound:
+        raise Http404(_("No such queue.")) from None
+    if queue.entity != Entity.CASE:
+        raise Http404(_("No such queue."))
+    back = f"{reverse('web:case_queue')}?queue={queue.pk}"
+    try:
+        case = routing_services.queue_take_next(request.user, queue=queue)
+    except TrellisError as exc:
+        if exc.status == 409:
+            messages.warning(
+                request,
+                _(
+                    "You already hold as many open items as your capacity allows (%(capacity)s). "
+                    "Resolve or hand over one before taking the next."
+                )
+                % {"capacity": request.user.capacity},
+            )
+        elif exc.status == 403:
+            messages.error(
+                request,
+                _("Only members of %(team)s take cases from this queue.")
+                % {"team": queue.team.name},
+            )
+        else:
+            messages.error(request, exc.detail)
+        return redirect(back)
+    if case is None:
+        messages.info(request, _("Nothing is waiting in %(queue)s.") % {"queue": queue.name})
+        return redirect(back)
+    messages.success(request, _("%(case)s is yours now.") % {"case": case})
+    return redirect("web:case_detail", pk=case.pk)
