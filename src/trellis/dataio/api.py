@@ -1,23 +1,33 @@
 """/api/v1/imports and /api/v1/exports/<entity>.<csv|xlsx>. Handlers stay thin: parse,
-call one service or selector, return."""
+call one service or selector, return.
+
+`POST /imports` makes an import job (`dataio.jobs`): a file of at most
+`jobs.INLINE_ROWS` rows is imported during the request and answers 200 with the finished
+job, whose report fields (`created`, `updated`, `skipped`, `rows`, `errors`,
+`ignored_columns`, `dry_run`, `atomic`) are those this endpoint always answered with; a
+longer file answers 202 with the queued job. Both carry `Location: /api/v1/imports/<id>`,
+which `GET` answers with the status, the counts so far and, once done, the report.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import tempfile
 from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from trellis.api.common import ERRORS
+from trellis.api.common import ERRORS, Id
 from trellis.core.errors import InvalidInput
 from trellis.customers.api import AccountFilters, ContactFilters
 from trellis.dataio.files import csv_lines, write_xlsx
-from trellis.dataio.selectors import export_rows
-from trellis.dataio.services import import_file
+from trellis.dataio.jobs import import_start
+from trellis.dataio.models import ImportJob
+from trellis.dataio.selectors import export_rows, import_job_get
 
 router = Router(tags=["import and export"])
 
@@ -34,16 +44,55 @@ class RowErrorOut(Schema):
     message: str
 
 
-class ImportOut(Schema):
+class ImportJobOut(Schema):
+    id: int
+    status: str  # queued, running, done, failed
     entity: str
+    filename: str
+    dry_run: bool
+    atomic: bool
+    rows_total: int | None  # rows below the header (None until counted)
+    rows_done: int  # rows read so far
+    rows_good: int
+    rows_bad: int
+    # The report (final once `status` is done): what was (or would be) written.
     created: int
     updated: int
     skipped: int
     rows: int
     errors: list[RowErrorOut]
     ignored_columns: list[str]
-    dry_run: bool
-    atomic: bool
+    error: str  # why a failed job stopped
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+def job_out(job: ImportJob) -> dict[str, Any]:
+    report = job.report or {}
+    options = job.options or {}
+    return {
+        "id": job.pk,
+        "status": job.status,
+        "entity": job.entity,
+        "filename": job.filename,
+        "dry_run": bool(options.get("dry_run")),
+        "atomic": bool(options.get("atomic")),
+        "rows_total": job.rows_total,
+        "rows_done": job.rows_done,
+        "rows_good": job.rows_good,
+        "rows_bad": job.rows_bad,
+        "created": report.get("created", 0),
+        "updated": report.get("updated", 0),
+        "skipped": report.get("skipped", 0),
+        "rows": report.get("rows", job.rows_done),
+        "errors": report.get("errors", []),
+        "ignored_columns": report.get("ignored_columns", []),
+        "error": job.error,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+    }
 
 
 def parse_mapping(raw: str | None) -> dict[str, str]:
@@ -71,29 +120,42 @@ def check_upload(upload: Any) -> None:
         )
 
 
-@router.post("/imports", response={200: ImportOut, **ERRORS})
+@router.post("/imports", response={200: ImportJobOut, 202: ImportJobOut, **ERRORS})
 def create_import(
     request: HttpRequest,
+    response: HttpResponse,
     entity: Form[str],
     file: UploadedFile | None = File(None),  # noqa: B008 - ninja's parameter marker
     dry_run: Form[bool] = False,
     atomic: Form[bool] = False,
     mapping: Form[str] = "",
-) -> dict:
-    """Import accounts, contacts, leads or opportunities from a CSV or XLSX file
-    (multipart). Bad rows are listed in `errors` with their row number (the header is
-    row 1); see `trellis import --help`."""
+    map_: str = Form("", alias="map"),  # noqa: B008 - another name for `mapping`
+) -> Status:
+    """Import accounts, contacts, leads, opportunities or cases from a CSV or XLSX file
+    (multipart; `mapping` or `map`: a JSON object {"column": "field"}). A short file
+    (up to 1,000 rows) is imported at once: 200 with the finished job, bad rows listed in
+    `errors` with their row number (the header is row 1). A longer one is queued: 202
+    with the job; follow `Location` until `status` is done or failed. See `trellis
+    import --help` for the rules."""
     check_upload(file)
-    report = import_file(
+    job = import_start(
         request.user,
         entity=entity,
-        stream=file.file,
+        data=file.read(),
         filename=file.name or "",
-        mapping=parse_mapping(mapping),
+        mapping=parse_mapping(mapping or map_),
         dry_run=dry_run,
         atomic=atomic,
     )
-    return report.as_dict()
+    response["Location"] = f"/api/v1/imports/{job.pk}"
+    return Status(200 if job.finished else 202, job_out(job))
+
+
+@router.get("/imports/{job_id}", response={200: ImportJobOut, **ERRORS})
+def get_import(request: HttpRequest, job_id: Id) -> dict:
+    """An import job of the caller's (404 for anyone else's): its status, the counts so
+    far and, once done, the report."""
+    return job_out(import_job_get(request.user, job_id))
 
 
 def export_response(actor: Any, entity: str, fmt: str, filters: dict[str, Any]) -> HttpResponse:

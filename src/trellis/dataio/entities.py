@@ -23,10 +23,13 @@ from trellis.core.errors import InvalidInput
 from trellis.customers import selectors as customer_selectors
 from trellis.customers import services as customer_services
 from trellis.customers.models import Account, Contact
-from trellis.dataio import history
+from trellis.dataio import cases, history
 from trellis.sales import selectors as sales_selectors
 from trellis.sales import services as sales_services
 from trellis.sales.models import Campaign, Lead, Opportunity
+from trellis.service import selectors as service_selectors
+from trellis.service import services as service_services
+from trellis.service.models import Case
 
 # Columns every entity understands besides its own fields (history moved in from another
 # CRM): who owns the record (a username or e-mail address) and when it was created or
@@ -432,8 +435,82 @@ OPPORTUNITIES = EntitySpec(
     after_insert=history.record_stage_history,
 )
 
+CASES = EntitySpec(
+    name="cases",
+    model=Case,
+    fields=service_services.CASE_FIELDS,
+    clean=service_services.case_clean,
+    selector=service_selectors.case_list,
+    links=(
+        Link("account", Account, "account", "account_external_id"),
+        Link("contact", Contact, "contact_email", "contact_external_id", name_attr="email"),
+    ),
+    dedupe=("external_id",),
+    history=cases.CASE_HISTORY,
+    aliases={
+        "title": "subject",
+        "summary": "subject",
+        "case title": "subject",
+        "case subject": "subject",
+        "issue": "subject",
+        "case type": "type",
+        "category": "type",
+        "case priority": "priority",
+        "origin": "channel",
+        "case origin": "channel",
+        "source": "channel",
+        "product": "product_name",
+        "product name": "product_name",
+        "case number": "external_id",
+        "ticket number": "external_id",
+        "ticket id": "external_id",
+        "case status": "status",
+        "state": "status",
+        "company": "account",
+        "company name": "account",
+        "account name": "account",
+        "customer": "account",
+        "organization": "account",
+        "organisation": "account",
+        "contact": "contact_email",
+        "contact email": "contact_email",
+        "contact e mail": "contact_email",
+        "customer email": "contact_email",
+        "first response": "first_response_at",
+        "first response date": "first_response_at",
+        "first responded at": "first_response_at",
+        "responded at": "first_response_at",
+        "resolved": "resolved_at",
+        "resolved on": "resolved_at",
+        "resolved date": "resolved_at",
+        "date resolved": "resolved_at",
+        "resolution date": "resolved_at",
+        "closed": "closed_at",
+        "closed on": "closed_at",
+        "closed date": "closed_at",
+        "date closed": "closed_at",
+        "csat": "satisfaction",
+        "customer satisfaction": "satisfaction",
+        "satisfaction score": "satisfaction",
+    },
+    parsers={
+        "type": _lower,
+        "priority": _lower,
+        "channel": _lower,
+        "product_id": parse_int,
+        "status": cases.parse_status,
+        "first_response_at": parse_when,
+        "resolved_at": parse_when,
+        "closed_at": parse_when,
+        "satisfaction": parse_int,
+    },
+    filters=service_selectors.CASE_FILTERS,
+    prepare=cases.prepare_case,
+    after_insert=cases.record_case_history,
+)
+
 ENTITIES: dict[str, EntitySpec] = {
-    spec.name: spec for spec in (ACCOUNTS, CONTACTS, LEADS, OPPORTUNITIES)
+    spec.name: spec for spec in (ACCOUNTS, CONTACTS, LEADS, OPPORTUNITIES, CASES)
 }
 
 

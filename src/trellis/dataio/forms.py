@@ -13,6 +13,7 @@ ENTITY_LABELS = {
     "contacts": _("Contacts"),
     "leads": _("Leads"),
     "opportunities": _("Opportunities"),
+    "cases": _("Cases"),
 }
 
 

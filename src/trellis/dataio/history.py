@@ -39,13 +39,13 @@ from trellis.sales.models import (
     OpportunityStageChange,
 )
 
-# The sales app keeps its cleaning private; these are the very checks `lead_create` and
-# `opportunity_create` apply (no second copy of the rules here).
+# The very checks `lead_create` and `opportunity_create` apply (no second copy of the
+# rules here).
 from trellis.sales.services import (
-    _check_probability,
-    _clean_lead,
-    _clean_opportunity,
-    _lead_phone,
+    lead_clean,
+    lead_set_phone,
+    opportunity_check_probability,
+    opportunity_clean,
 )
 
 LEAD_HISTORY = ("status", "disqualify_reason", "first_contacted_at", "qualified_at")
@@ -67,19 +67,21 @@ class Plan:
     before: dict[str, Any] | None = None  # the matched record's snapshot (updates)
     created_given: bool = False
     modified_given: bool = False
+    # Lookups an entity rule keeps for the whole import run (an SLA policy per priority).
+    memo: dict[Any, Any] = field(default_factory=dict)
 
 
 def clean_lead_fields(fields: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     """Validated lead fields, as `lead_create`/`lead_update` clean them."""
-    return _clean_lead(fields, creating)
+    return lead_clean(fields, creating=creating)
 
 
 def clean_opportunity_fields(fields: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     """Validated opportunity fields, as `opportunity_create`/`opportunity_update` clean them."""
-    return _clean_opportunity(fields, creating)
+    return opportunity_clean(fields, creating=creating)
 
 
-def _unchanged(plan: Plan, entity: str) -> None:
+def keep_history(plan: Plan, entity: str) -> None:
     """An update may repeat the stored history, not rewrite it."""
     before = plan.before or {}
     for name, value in plan.history.items():
@@ -95,7 +97,7 @@ def _unchanged(plan: Plan, entity: str) -> None:
             )
 
 
-def _not_before(when: dt.datetime | None, start: dt.datetime, name: str, start_name: str) -> None:
+def not_before(when: dt.datetime | None, start: dt.datetime, name: str, start_name: str) -> None:
     if when is not None and when < start:
         raise InvalidInput.field(name, f"must not be before {start_name}")
 
@@ -115,7 +117,7 @@ def prepare_lead(plan: Plan) -> None:
     """The lead's status history (see the module docstring) and its phone."""
     lead, history = plan.record, plan.history
     if not plan.creating:
-        _unchanged(plan, "lead")
+        keep_history(plan, "lead")
     else:
         status = history.get("status") or LeadStatus.NEW
         if status not in LeadStatus.values:
@@ -137,12 +139,12 @@ def prepare_lead(plan: Plan) -> None:
             contacted = lead.created_at
         if qualified is None and status == LeadStatus.QUALIFIED:
             qualified = max(lead.modified_at, contacted)
-        _not_before(contacted, lead.created_at, "first_contacted_at", "created_at")
-        _not_before(qualified, contacted or lead.created_at, "qualified_at", "first_contacted_at")
+        not_before(contacted, lead.created_at, "first_contacted_at", "created_at")
+        not_before(qualified, contacted or lead.created_at, "qualified_at", "first_contacted_at")
         lead.status, lead.disqualify_reason = status, reason
         lead.first_contacted_at, lead.qualified_at = contacted, qualified
     if "phone" in plan.typed:
-        _lead_phone(lead, plan.typed["phone"])
+        lead_set_phone(lead, plan.typed["phone"])
 
 
 def prepare_opportunity(plan: Plan) -> list[tuple[str, str, dt.datetime, int]] | None:
@@ -154,17 +156,17 @@ def prepare_opportunity(plan: Plan) -> list[tuple[str, str, dt.datetime, int]] |
     if contact is not None and contact.account_id not in (None, opportunity.account_id):
         raise InvalidInput.field("contact_email", "the contact works for another account")
     if not plan.creating:
-        _unchanged(plan, "opportunity")
+        keep_history(plan, "opportunity")
         if opportunity.stage != plan.before["stage"]:
             raise InvalidInput.field(
                 "stage", "an import does not move an existing opportunity; change its stage there"
             )
         if given is not None:
-            _check_probability(opportunity, given)
+            opportunity_check_probability(opportunity, given)
         return None
     if given is None:
         opportunity.probability = DEFAULT_PROBABILITY[opportunity.stage]
-    _check_probability(opportunity, given)
+    opportunity_check_probability(opportunity, given)
     dated = sorted(
         (history[f"{stage}_at"], stage)
         for stage in OPEN_STAGE_NAMES
@@ -178,8 +180,8 @@ def prepare_opportunity(plan: Plan) -> list[tuple[str, str, dt.datetime, int]] |
         opportunity.created_at = min(known)
     start = opportunity.created_at
     for when, stage in dated:
-        _not_before(when, start, f"{stage}_at", "created_at")
-    _not_before(closed_at, start, "closed_at", "created_at")
+        not_before(when, start, f"{stage}_at", "created_at")
+    not_before(closed_at, start, "closed_at", "created_at")
     latest = max([start, *known])
     if not plan.modified_given:
         opportunity.modified_at = latest

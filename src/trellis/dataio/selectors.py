@@ -3,6 +3,9 @@
 An export is the entity's list selector (which starts from `access.visible`) with the
 list's own filters, so it holds exactly the records the list shows; it needs the
 `export` privilege on top.
+
+Import jobs are seen by the person who uploaded the file only (they hold a report
+about rows of their file; the records it wrote follow the normal access rules).
 """
 
 from __future__ import annotations
@@ -13,9 +16,10 @@ from typing import Any
 from django.db.models import Exists, OuterRef
 
 from trellis.access import visible
-from trellis.core.errors import Forbidden
+from trellis.core.errors import Forbidden, NotFound
 from trellis.customers.models import Account
 from trellis.dataio.entities import EntitySpec, entity_spec
+from trellis.dataio.models import ImportJob
 from trellis.org.models import User
 from trellis.org.selectors import has_privilege
 
@@ -78,3 +82,16 @@ def export_rows(
             yield _row(spec, record)
 
     return export_columns(spec), rows()
+
+
+def import_job_get(actor: User, job_id: int) -> ImportJob:
+    """One of the actor's import jobs; NotFound for anyone else's or a missing id alike."""
+    job = ImportJob.objects.filter(pk=job_id, created_by_id=actor.pk).defer("content").first()
+    if job is None:
+        raise NotFound(f"import {job_id} not found")
+    return job
+
+
+def import_job_list(actor: User, *, limit: int = 10) -> list[ImportJob]:
+    """The actor's latest import jobs, newest first."""
+    return list(ImportJob.objects.filter(created_by_id=actor.pk).defer("content")[:limit])

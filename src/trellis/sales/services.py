@@ -417,6 +417,18 @@ def _check_probability(opportunity: Opportunity, given: int | None) -> None:
         opportunity.probability = expected
 
 
+def opportunity_clean(fields: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    """Validated opportunity fields, as `opportunity_create`/`opportunity_update` clean
+    them (for callers that build records themselves, such as an import)."""
+    return _clean_opportunity(fields, creating)
+
+
+def opportunity_check_probability(opportunity: Opportunity, given: int | None) -> None:
+    """Refuse a probability that contradicts a closed outcome (won 100, lost 0) and set
+    the closed one's, as the opportunity services do."""
+    _check_probability(opportunity, given)
+
+
 def _check_links(
     actor: User,
     *,
@@ -806,6 +818,18 @@ def _lead_phone(lead: Lead, raw: str) -> None:
             "phone", "start the number with + and its country code, or give the lead a country"
         )
     lead.phone = normalize_phone(raw, region, "phone")
+
+
+def lead_clean(fields: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    """Validated lead fields, as `lead_create`/`lead_update` clean them (for callers
+    that build records themselves, such as an import)."""
+    return _clean_lead(fields, creating)
+
+
+def lead_set_phone(lead: Lead, raw: str) -> None:
+    """Set the lead's phone as typed and in E.164, as the lead services do (InvalidInput
+    naming `phone` when it cannot be read)."""
+    _lead_phone(lead, raw)
 
 
 def _check_disqualify_reason(reason: str | None) -> str:

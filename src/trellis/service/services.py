@@ -87,6 +87,18 @@ def _clean(fields: dict[str, Any], creating: bool) -> dict[str, Any]:
     return out
 
 
+def case_clean(fields: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    """Validated case fields (`CASE_FIELDS`), as `case_create`/`case_update` clean them
+    (for callers that build cases themselves, such as an import)."""
+    return _clean(fields, creating)
+
+
+def case_check_satisfaction(case: Case, satisfaction: Any) -> int | None:
+    """A satisfaction score as the case services accept it: a whole number from 1 to 5,
+    on a resolved or closed case only (None passes)."""
+    return _check_satisfaction(case, satisfaction)
+
+
 def _check_links(actor: User, *, account: Account | None, contact: Contact | None) -> None:
     """Linking needs read on the account and contact; one the actor cannot read answers
     like a missing one. A contact of another account than the case's is refused."""

@@ -1,5 +1,5 @@
-"""`trellis import <entity> FILE`: accounts, contacts, leads or opportunities from a CSV or
-XLSX file."""
+"""`trellis import <entity> FILE`: accounts, contacts, leads, opportunities or cases from a
+CSV or XLSX file."""
 
 from __future__ import annotations
 
@@ -31,16 +31,18 @@ def _mapping(pairs: list[str]) -> dict[str, str]:
 
 class Command(BaseCommand):
     help = (
-        "Import accounts, contacts, leads or opportunities from a .csv or .xlsx file (header "
-        'row first). Columns are matched to fields by name or a usual alias ("E-mail" -> '
-        "email); --map overrides. A row with an external_id (or, except for opportunities, "
-        "an email) matching a record you can see updates it instead of creating a "
+        "Import accounts, contacts, leads, opportunities or cases from a .csv or .xlsx file "
+        '(header row first). Columns are matched to fields by name or a usual alias ("E-mail" -> '
+        "email); --map overrides. A row with an external_id (or, except for opportunities "
+        "and cases, an email) matching a record you can see updates it instead of creating a "
         "duplicate. Parents (account, contact_email, campaign) are found by name or "
         "external id among those you can read. Columns owner (a user or an owner team), "
         "created_at and modified_at keep history moved in from another CRM, as do a "
         "lead's status, first_contacted_at and qualified_at and an opportunity's "
         "closed_at and stage dates (prospecting_at ... negotiation_at), which become its "
-        "stage history. By default the good rows are "
+        "stage history, and a case's status, first_response_at, resolved_at, closed_at, "
+        "resolution and satisfaction (imported cases are not routed: rows without an "
+        "owner belong to the importer). By default the good rows are "
         "written and the bad ones reported; --atomic writes nothing unless every row is "
         "good; --dry-run writes nothing. Exit status: 0 every row good, 1 some rows failed "
         "(listed), 2 bad arguments, file or mapping (nothing imported), 3 unknown user or "
