@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -33,6 +35,16 @@ def segment_for(employees: int | None) -> str:
     return SizeSegment.ENTERPRISE
 
 
+def _unindexed(name: str) -> models.Field:
+    """SecurableModel's field `name` as it is, but without a one-column index of its own:
+    for the owner columns a composite index of SecurableModel.Meta begins with the column
+    and serves every lookup, and each extra index is written for every imported row."""
+    # A deep copy, as Django takes an abstract parent's fields into each child.
+    field = copy.deepcopy(next(f for f in SecurableModel._meta.local_fields if f.name == name))
+    field.db_index = False
+    return field
+
+
 class Account(SecurableModel):
     """A customer organization: the central record everyone works from."""
 
@@ -41,7 +53,12 @@ class Account(SecurableModel):
 
     name = models.CharField(_("name"), max_length=200)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        verbose_name=_("parent account"),
     )
     industry = models.CharField(_("industry"), max_length=80, blank=True, default="")
     size_segment = models.CharField(
@@ -63,9 +80,13 @@ class Account(SecurableModel):
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True, default="")
     country = models.CharField(_("country"), max_length=2, blank=True, default="")
     description = models.TextField(_("description"), blank=True, default="")
-    external_id = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    external_id = models.CharField(
+        _("external id"), max_length=100, blank=True, default="", db_index=True
+    )
 
     class Meta(SecurableModel.Meta):
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
         ordering = ["-modified_at", "-id"]
 
     def __str__(self) -> str:
@@ -78,8 +99,17 @@ class Contact(SecurableModel):
     access_entity = "contact"
     hierarchy_visibility = True
 
+    # The owner columns without their own one-column indexes (see `_unindexed`).
+    owner_user = _unindexed("owner_user")
+    owner_team = _unindexed("owner_team")
+    owning_unit = _unindexed("owning_unit")
     account = models.ForeignKey(
-        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+        Account,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
+        verbose_name=_("account"),
     )
     first_name = models.CharField(_("first name"), max_length=100, blank=True, default="")
     last_name = models.CharField(_("last name"), max_length=100)
@@ -88,9 +118,11 @@ class Contact(SecurableModel):
     # Further addresses beyond the primary one: ["a@example.com", ...]
     other_emails = models.JSONField(_("other emails"), default=list, blank=True)
     # Phones are kept as typed (`*_raw`) and normalized to E.164 for search and dialing.
-    phone = models.CharField(_("phone"), max_length=32, blank=True, default="", db_index=True)
+    # Not indexed: the only query on them is a digits-anywhere search (LIKE '%...%'),
+    # which a B-tree index cannot serve.
+    phone = models.CharField(_("phone"), max_length=32, blank=True, default="")
     phone_raw = models.CharField(_("phone as entered"), max_length=64, blank=True, default="")
-    mobile = models.CharField(_("mobile"), max_length=32, blank=True, default="", db_index=True)
+    mobile = models.CharField(_("mobile"), max_length=32, blank=True, default="")
     mobile_raw = models.CharField(_("mobile as entered"), max_length=64, blank=True, default="")
     street = models.CharField(_("street"), max_length=200, blank=True, default="")
     city = models.CharField(_("city"), max_length=100, blank=True, default="")
@@ -106,9 +138,13 @@ class Contact(SecurableModel):
     consent_updated_at = models.DateTimeField(null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     description = models.TextField(_("description"), blank=True, default="")
-    external_id = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    external_id = models.CharField(
+        _("external id"), max_length=100, blank=True, default="", db_index=True
+    )
 
     class Meta(SecurableModel.Meta):
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
         ordering = ["-modified_at", "-id"]
 
     def __str__(self) -> str:

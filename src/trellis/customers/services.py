@@ -416,6 +416,19 @@ PHONE_FIELDS = ("phone", "mobile")
 MAX_OTHER_EMAILS = 20
 # A BCP 47 tag as people use them: "id", "en-GB", "zh-Hans".
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_CONTACT_FIELD_SET = frozenset(CONTACT_FIELDS)
+
+
+@functools.cache
+def _contact_limits() -> dict[str, int]:
+    """The max_length of each text field a contact's cleaning checks, and of the phones'
+    `*_raw` columns (read once: cleaning runs per row in an import)."""
+    limits = {}
+    for name in (*CONTACT_FIELDS, *(f"{key}_raw" for key in PHONE_FIELDS)):
+        limit = getattr(Contact._meta.get_field(name), "max_length", None)
+        if limit:
+            limits[name] = limit
+    return limits
 
 
 def _country(value: str | None, field: str = "country") -> str:
@@ -436,7 +449,7 @@ def _email(value: str, field: str) -> str:
 
 def _clean_contact(fields: dict[str, Any], creating: bool) -> dict[str, Any]:
     """Validated contact fields; phones are left as typed (see `_normalize_phones`)."""
-    unknown = set(fields) - set(CONTACT_FIELDS)
+    unknown = fields.keys() - _CONTACT_FIELD_SET
     if unknown:
         raise InvalidInput.field(sorted(unknown)[0], "unknown field")
     out = dict(fields)
@@ -468,10 +481,11 @@ def _clean_contact(fields: dict[str, Any], creating: bool) -> dict[str, Any]:
                 if email.lower() not in (known.lower() for known in emails):
                     emails.append(email)
         out["other_emails"] = emails
+    limits = _contact_limits()
     for key in PHONE_FIELDS:
         if key in out:
             out[key] = (out[key] or "").strip()
-            if len(out[key]) > Contact._meta.get_field(f"{key}_raw").max_length:
+            if len(out[key]) > limits[f"{key}_raw"]:
                 raise InvalidInput.field(key, "is too long for a phone number")
     if "country" in out:
         out["country"] = _country(out["country"])
@@ -485,7 +499,7 @@ def _clean_contact(fields: dict[str, Any], creating: bool) -> dict[str, Any]:
     elif "preferred_language" in out:
         out["preferred_language"] = ""
     for key, value in out.items():
-        limit = getattr(Contact._meta.get_field(key), "max_length", None)
+        limit = limits.get(key)
         if limit and isinstance(value, str) and len(value) > limit:
             raise InvalidInput.field(key, f"must be at most {limit} characters")
     return out
@@ -517,13 +531,32 @@ def normalize_phone(raw: str, region: str | None, field: str) -> str:
             "start the number with + and its country code, or give the contact (or its "
             "account) a country",
         )
-    e164 = _e164(raw, None if international else region)
+    e164 = _e164(_phone_key(raw), None if international else region)
     if e164 is None:
         raise InvalidInput.field(field, f"{raw!r} is not a phone number")
     if not e164:
         where = "" if international else f" in {region}"
         raise InvalidInput.field(field, f"{raw!r} is not a valid phone number{where}")
     return e164
+
+
+# A number typed as digits with the separators people put between them ("+62 21-555
+# 0123", "(021) 555.0123"). The parser reads such text by its digits (and a leading +)
+# alone, so it is parsed, and cached, in that form: one parse for every way of typing it.
+_PLAIN_PHONE = re.compile(r"\+?[0-9 ().\-]*")
+_SEPARATORS = str.maketrans("", "", " ().-+")
+
+
+def _phone_key(raw: str) -> str:
+    """`raw` as `_e164` parses it: "+" and digits for plainly typed numbers, else as is."""
+    text = raw.strip()
+    if not _PLAIN_PHONE.fullmatch(text):
+        return raw
+    digits = text.translate(_SEPARATORS)
+    # Fewer than three digits may read differently with separators; keep those as typed.
+    if len(digits) < 3:
+        return raw
+    return "+" + digits if text.startswith("+") else digits
 
 
 @functools.lru_cache(maxsize=65_536)
