@@ -9,10 +9,18 @@ about a tenth of the contacts and times realistic queries drawn from stored cont
 international form, cities) as each of them, reporting median and p95 in ms, and the same
 queries without access filtering (the ratio is the price of access).
 
+Before measuring, the app's own upkeep runs as the worker would run it: the periodic job
+`search.layout` (`search.layout.maintain`), which rewrites the PostgreSQL index table in
+unit-path order when its order has decayed (the build inserts contacts in random unit
+order, as a database filled over time has them).
+
 Flags: `--build-only` (build, do not measure), `--reindex` (rebuild the index first),
-`--cluster` (PostgreSQL: group the index table by owning unit, see
-`search.services.cluster_by_unit`), `--previous` (also time the exact query alone, the
-approach before the access copies, in the same run).
+`--raw` (skip the periodic job: measure the table in insertion order), `--cluster`
+(reorder the table whatever its state, `search.layout.reorder`), `--drift F` (after the
+job, re-index a random fraction F of the contacts in random order, as edits and imports
+do between two runs of the job, and measure the table as they leave it), `--previous`
+(also time the exact query alone, the approach before the access copies, in the same
+run).
 """
 
 from __future__ import annotations
@@ -30,11 +38,13 @@ from django.utils import timezone
 
 from bench.access import _insert, _pct
 from trellis.access.engine import scope_cache, scope_for, visible
+from trellis.core import periodic
 from trellis.customers.models import Contact
 from trellis.org.models import BusinessUnit, SecurityRole, User
+from trellis.search import layout
 from trellis.search.models import SearchEntry
 from trellis.search.selectors import candidates, exact_queryset, parse_query, search
-from trellis.search.services import cluster_by_unit, reindex
+from trellis.search.services import index_records, reindex
 
 FIRST = [
     "José",
@@ -459,6 +469,36 @@ def measure(args: argparse.Namespace, out) -> dict:
     return result
 
 
+def _upkeep(args: argparse.Namespace, out) -> None:
+    """The app's own upkeep of the index layout, then the drift asked for."""
+    if args.cluster:
+        started = time.perf_counter()
+        if layout.reorder():
+            out(f"search index reordered in {time.perf_counter() - started:.0f} s")
+    elif not args.raw:
+        started = time.perf_counter()
+        ran = periodic.run_once(["search.layout"]).get("search.layout")
+        out(f"periodic job search.layout ran (ok={ran}) in {time.perf_counter() - started:.0f} s")
+    if args.drift > 0:
+        rng = random.Random(args.seed + 5)
+        ids = list(Contact.objects.values_list("pk", flat=True))
+        chosen = rng.sample(ids, int(len(ids) * args.drift))
+        started = time.perf_counter()
+        for start in range(0, len(chosen), 1000):
+            index_records(Contact, chosen[start : start + 1000])
+        out(
+            f"drift: {len(chosen)} entries re-indexed in random order in "
+            f"{time.perf_counter() - started:.0f} s"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {SearchEntry._meta.db_table}")
+    entries, correlation = layout.order()
+    out(
+        f"index table: ~{entries} entries, order correlation with unit paths {correlation} "
+        f"(the job reorders below {layout.MIN_ORDER})"
+    )
+
+
 def run(argv: list[str], out=print) -> dict:
     parser = argparse.ArgumentParser(prog="trellis bench search")
     parser.add_argument("--units", type=int, default=1000)
@@ -472,7 +512,13 @@ def run(argv: list[str], out=print) -> dict:
     parser.add_argument("--build-only", action="store_true", help="build, do not measure")
     parser.add_argument("--reindex", action="store_true", help="rebuild the index first")
     parser.add_argument(
-        "--cluster", action="store_true", help="PostgreSQL: group the index by owning unit"
+        "--raw", action="store_true", help="skip the periodic layout job (insertion order)"
+    )
+    parser.add_argument(
+        "--cluster", action="store_true", help="PostgreSQL: reorder the index table anyway"
+    )
+    parser.add_argument(
+        "--drift", type=float, default=0.0, help="then re-index this fraction in random order"
     )
     parser.add_argument(
         "--previous",
@@ -492,8 +538,7 @@ def run(argv: list[str], out=print) -> dict:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
             out(f"search index rebuilt in {time.perf_counter() - started:.0f} s")
-    if args.cluster and cluster_by_unit():
-        out("search index clustered by owning unit")
+    _upkeep(args, out)
     if args.build_only:
         return {}
     return measure(args, out)

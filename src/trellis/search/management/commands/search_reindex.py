@@ -16,7 +16,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--cluster",
             action="store_true",
-            help="PostgreSQL: also group the index table by owning unit (locks it meanwhile)",
+            help=(
+                "PostgreSQL: then rewrite the table in unit-path order, online (the worker's "
+                "search.layout job also does it when the order has decayed)"
+            ),
         )
 
     def handle(self, *args, **options) -> None:
