@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After authentication: a signed-in user's saved language beats the browser's.
     "trellis.web.middleware.UserLanguageMiddleware",
+    # Partners get a reduced interface: pages outside the portal answer 403.
+    "trellis.web.portal.PartnerPortalMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -187,6 +189,8 @@ LANGUAGES = [
     ("it", "Italiano"),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Where a language's number or date formats differ from Django's (zh-Hans amounts).
+FORMAT_MODULE_PATH = ["trellis.formats"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 # USE_THOUSAND_SEPARATOR stays off: templates print ids and versions into URLs and form

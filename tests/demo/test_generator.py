@@ -1,6 +1,7 @@
 import hashlib
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
 from trellis.access import visible
@@ -91,9 +92,14 @@ def test_some_accounts_are_team_owned_and_some_are_key_accounts(demo):
 
 
 def test_partners_see_only_accounts_they_own_or_that_are_shared_with_them(demo):
+    account_type = ContentType.objects.get_for_model(Account)
     for partner in User.objects.filter(user_type=UserType.PARTNER):
         owned = set(Account.objects.filter(owner_user=partner).values_list("pk", flat=True))
-        shared = set(Share.objects.filter(user=partner).values_list("record_id", flat=True))
+        shared = set(
+            Share.objects.filter(user=partner, record_type=account_type).values_list(
+                "record_id", flat=True
+            )
+        )
         seen = set(visible(partner, Account).values_list("pk", flat=True))
         assert owned
         assert seen == owned | shared, partner.username
@@ -147,3 +153,13 @@ def test_demo_cases_are_numbered_and_in_queue_order(demo):
     for case in Case.objects.all():
         assert case.number
         assert case.queue_key == queue_key_for(case.priority, case.created_at)
+
+
+def test_the_demo_partner_has_own_leads_and_an_opportunity_shared_with_them(demo):
+    from trellis.sales.models import Lead, Opportunity
+    from trellis.web.selectors import shared_with
+
+    partner = User.objects.get(username="partner.jakarta")
+    assert visible(partner, Lead).filter(owner_user=partner).count() >= 3
+    assert shared_with(partner, Opportunity).exists()
+    assert shared_with(partner, Account).exists()

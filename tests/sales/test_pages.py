@@ -296,8 +296,9 @@ def test_the_product_list_shows_the_catalog_to_reps(browser, people, product):
     assert _names(browser(people.milan_rep).get("/products/")) == ["Pump 100"]
 
 
-def test_a_partner_sees_an_empty_product_list(browser, people, product):
-    assert _names(browser(people.partner).get("/products/")) == []
+def test_the_product_list_is_outside_the_partner_portal(browser, people, product):
+    # Partners get the reduced portal (web.portal): no product pages, whatever the role.
+    assert browser(people.partner).get("/products/").status_code == 403
 
 
 def test_navigation_shows_opportunities_and_campaigns(browser, people):

@@ -104,8 +104,10 @@ def test_a_manager_finds_the_records_of_the_units_below(people, records):
     assert titles(people["manager"], "acme") == {"Acme Indonesia"}
 
 
-def test_a_partner_finds_only_what_they_own(people, records):
-    assert titles(people["partner"], "jakarta") == {"Budi Santoso"}
+def test_a_partner_never_finds_contacts_not_even_their_own(people, records):
+    # The partner portal (web.portal) has accounts and leads only.
+    assert titles(people["partner"], "jakarta") == set()
+    assert titles(people["manager"], "budi") == {"Budi Santoso"}
     assert search(people["partner"], "jose") == []
 
 

@@ -9,6 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 RIGHTS: tuple[str, ...] = ("read", "write", "delete", "assign", "share")
 
@@ -30,17 +31,29 @@ class SecurableModel(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        verbose_name=_("owner"),
     )
     owner_team = models.ForeignKey(
-        "org.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "org.Team",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("owner team"),
     )
-    owning_unit = models.ForeignKey("org.BusinessUnit", on_delete=models.PROTECT, related_name="+")
+    owning_unit = models.ForeignKey(
+        "org.BusinessUnit",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("business unit"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("created by"),
     )
     modified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -48,10 +61,11 @@ class SecurableModel(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("last changed by"),
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    modified_at = models.DateTimeField(default=timezone.now)
-    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    modified_at = models.DateTimeField(_("last changed"), default=timezone.now)
+    version = models.PositiveIntegerField(_("version"), default=1)
 
     class Meta:
         abstract = True
@@ -111,6 +125,8 @@ class Share(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("share")
+        verbose_name_plural = _("shares")
         constraints = [
             models.CheckConstraint(
                 condition=(

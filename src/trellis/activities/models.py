@@ -75,8 +75,9 @@ class Activity(SecurableModel):
     reminder_at = models.DateTimeField(_("reminder"), null=True, blank=True)
 
     class Meta(SecurableModel.Meta):
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
         ordering = ["-modified_at", "-id"]
-        verbose_name_plural = "activities"
         indexes = [
             *SecurableModel.Meta.indexes,
             models.Index(fields=["regarding_type", "regarding_id"], name="activity_regarding_idx"),
@@ -117,6 +118,8 @@ class ActivityAttendee(models.Model):
     added_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("attendee")
+        verbose_name_plural = _("attendees")
         ordering = ["activity", "id"]
         constraints = [
             models.UniqueConstraint(fields=["activity", "user"], name="activities_attendee_unique")
@@ -139,6 +142,8 @@ class Note(models.Model):
     modified_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
         ordering = ["-pinned", "-created_at", "-id"]
         indexes = [
             models.Index(

@@ -1,6 +1,7 @@
 """The REST API root: /api/v1 (DESIGN.md, REST API conventions).
 
-Authentication is a bearer token or the browser session (with CSRF). Domain errors,
+Authentication is a bearer token or the browser session (with CSRF); partner users reach
+only the partner portal's endpoints (trellis.web.portal). Domain errors,
 validation errors and HTTP errors all answer {"detail", "errors": [{"field", "message"}]}.
 """
 
@@ -17,6 +18,7 @@ from ninja.utils import check_csrf
 
 from trellis.core.errors import NotFound, TrellisError
 from trellis.org.auth import token_user
+from trellis.web.portal import check_api_call
 
 
 class TokenAuth(HttpBearer):
@@ -27,6 +29,7 @@ class TokenAuth(HttpBearer):
         user, api_token = found
         request.user = user
         request.api_token = api_token
+        check_api_call(request, user)
         return user
 
 
@@ -46,7 +49,10 @@ class ActiveSessionAuth(SessionAuth):
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
-        return user if user is not None and user.is_active else None
+        if user is None or not user.is_active:
+            return None
+        check_api_call(request, user)
+        return user
 
 
 api = NinjaAPI(

@@ -49,6 +49,7 @@ from trellis.access.services import access_team_member_add, record_share
 from trellis.audit.services import audit_record
 from trellis.core.fields import snapshot
 from trellis.customers.models import Account, Tier, segment_for
+from trellis.demo.partners import build_partner_portal
 from trellis.demo.records import build_records
 from trellis.demo.routing import build_routing
 from trellis.demo.sla import build_sla
@@ -1102,6 +1103,7 @@ def generate(
             {office.country: office.locale for office in OFFICES.values()},
         )
         records.update(build_sla(builder.now))
+        records.update(build_partner_portal(admin, builder.users, builder.now))
         records.update(build_routing(builder.teams, builder.users))
     return DemoSummary(
         seed=seed,

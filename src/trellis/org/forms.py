@@ -10,14 +10,24 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from trellis.core.errors import TrellisError
 from trellis.org.models import JobClass, SecurityRole, User, UserType
-from trellis.org.roles import ACTIONS, DEPTHS, ENTITIES, PRIVILEGES
+from trellis.org.roles import (
+    ACTION_LABELS,
+    ACTIONS,
+    DEPTH_LABELS,
+    DEPTHS,
+    ENTITIES,
+    ENTITY_LABELS,
+    PRIVILEGE_LABELS,
+    PRIVILEGES,
+)
 from trellis.org.services import TEMPLATE_RIGHTS
 
-DEPTH_CHOICES = [(name, name) for name in DEPTHS]
+DEPTH_CHOICES = [(name, DEPTH_LABELS.get(name, name)) for name in DEPTHS]
 
 
 class AdminForm(forms.Form):
@@ -284,18 +294,31 @@ class RoleForm(AdminForm):
             for action in ACTIONS:
                 # Not required: a cell left out of the post means "none".
                 self.fields[cell_name(entity, action)] = forms.ChoiceField(
-                    label=f"{entity} {action}",
+                    label=format_lazy(
+                        "{} · {}", ENTITY_LABELS.get(entity, entity), ACTION_LABELS[action]
+                    ),
                     choices=DEPTH_CHOICES,
                     initial="none",
                     required=False,
                 )
         for privilege in PRIVILEGES:
             self.fields[privilege_name(privilege)] = forms.ChoiceField(
-                label=privilege, choices=DEPTH_CHOICES, initial="none", required=False
+                label=PRIVILEGE_LABELS.get(privilege, privilege),
+                choices=DEPTH_CHOICES,
+                initial="none",
+                required=False,
             )
 
-    def matrix_rows(self) -> list[tuple[str, list[forms.BoundField]]]:
-        return [(entity, [self[cell_name(entity, a)] for a in ACTIONS]) for entity in ENTITIES]
+    def action_labels(self) -> list[Any]:
+        """The matrix's column headings, in the language of the page."""
+        return [ACTION_LABELS[action] for action in ACTIONS]
+
+    def matrix_rows(self) -> list[tuple[Any, list[forms.BoundField]]]:
+        """(the entity's label, its cells) for each row of the matrix."""
+        return [
+            (ENTITY_LABELS.get(entity, entity), [self[cell_name(entity, a)] for a in ACTIONS])
+            for entity in ENTITIES
+        ]
 
     def privilege_fields(self) -> list[forms.BoundField]:
         return [self[privilege_name(p)] for p in PRIVILEGES]
@@ -334,10 +357,12 @@ class RoleCopyForm(AdminForm):
 
 class TemplateForm(AdminForm):
     name = forms.CharField(label=_("Name"), max_length=80)
-    entity = forms.ChoiceField(label=_("Entity"), choices=[(e, e) for e in ENTITIES])
+    entity = forms.ChoiceField(
+        label=_("Entity"), choices=[(e, ENTITY_LABELS.get(e, e)) for e in ENTITIES]
+    )
     rights = forms.MultipleChoiceField(
         label=_("Rights"),
-        choices=[(r, r) for r in TEMPLATE_RIGHTS],
+        choices=[(r, ACTION_LABELS.get(r, r)) for r in TEMPLATE_RIGHTS],
         widget=forms.CheckboxSelectMultiple,
         initial=["read"],
         help_text=_("Read is always included."),

@@ -26,6 +26,8 @@ class BusinessUnit(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
+        verbose_name = _("business unit")
+        verbose_name_plural = _("business units")
         ordering = ["path"]
         constraints = [
             models.UniqueConstraint(
@@ -101,6 +103,8 @@ class User(AbstractUser):
     objects = TrellisUserManager()
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         ordering = ["username"]
 
     def __str__(self) -> str:
@@ -115,6 +119,8 @@ class Skill(models.Model):
     name = models.CharField(max_length=80, unique=True)
 
     class Meta:
+        verbose_name = _("skill")
+        verbose_name_plural = _("skills")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -129,6 +135,8 @@ class UserSkill(models.Model):
     )
 
     class Meta:
+        verbose_name = _("skill level")
+        verbose_name_plural = _("skill levels")
         constraints = [
             models.UniqueConstraint(fields=["user", "skill"], name="org_userskill_unique")
         ]
@@ -166,6 +174,8 @@ class SecurityRole(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
+        verbose_name = _("security role")
+        verbose_name_plural = _("security roles")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -186,6 +196,8 @@ class AccessTeamTemplate(models.Model):
     description = models.TextField(blank=True, default="")
 
     class Meta:
+        verbose_name = _("access team template")
+        verbose_name_plural = _("access team templates")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -223,6 +235,8 @@ class Team(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
@@ -247,6 +261,8 @@ class TeamMembership(models.Model):
     added_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("team membership")
+        verbose_name_plural = _("team memberships")
         constraints = [
             models.UniqueConstraint(fields=["team", "user"], name="org_membership_unique")
         ]

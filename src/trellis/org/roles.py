@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
 NONE, OWN, UNIT, SUBTREE, ORG = 0, 1, 2, 3, 4
 DEPTHS: dict[str, int] = {"none": NONE, "own": OWN, "unit": UNIT, "subtree": SUBTREE, "org": ORG}
 DEPTH_NAMES: dict[int, str] = {value: key for key, value in DEPTHS.items()}
@@ -34,6 +37,43 @@ PRIVILEGES: tuple[str, ...] = (
     "export",
     "view_reports",
 )
+
+# What the interface shows for each word (the stored words stay English codes).
+DEPTH_LABELS = {
+    "none": _("None"),
+    "own": _("Own"),
+    "unit": _("Unit"),
+    "subtree": _("Unit and below"),
+    "org": _("Organization"),
+}
+ACTION_LABELS = {
+    "create": _("Create"),
+    "read": _("Read"),
+    "write": _("Write"),
+    "delete": _("Delete"),
+    "assign": _("Assign"),
+    "share": _("Share"),
+}
+ENTITY_LABELS = {
+    "account": _("Account"),
+    "contact": _("Contact"),
+    "lead": _("Lead"),
+    "opportunity": _("Opportunity"),
+    "case": _("Case"),
+    "campaign": _("Campaign"),
+    "product": _("Product"),
+    "activity": _("Activity"),
+    "report": _("Report"),
+}
+PRIVILEGE_LABELS = {
+    "manage_org": _("Manage the organization"),
+    "manage_roles": _("Manage security roles"),
+    "manage_routing": _("Manage routing and service levels"),
+    "manage_settings": _("Manage settings"),
+    "import": _("Import"),
+    "export": _("Export"),
+    "view_reports": _("View reports"),
+}
 
 
 def depth_value(name: str) -> int:
@@ -107,13 +147,15 @@ _CATALOG_READ = {"read": "org"}
 # name -> (description, full access?, permissions, privileges)
 BUILTIN_ROLES: dict[str, tuple[str, bool, dict, dict]] = {
     "System Administrator": (
-        "Every right on every record and every setting.",
+        gettext_noop("Every right on every record and every setting."),
         True,
         _matrix(_all("org")),
         dict.fromkeys(PRIVILEGES, "org"),
     ),
     "Executive": (
-        "Reads everything in the organization and all reports; changes only own records.",
+        gettext_noop(
+            "Reads everything in the organization and all reports; changes only own records."
+        ),
         False,
         _matrix(
             {
@@ -128,7 +170,9 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, dict, dict]] = {
         {"view_reports": "org", "export": "org"},
     ),
     "Sales Manager": (
-        "Runs a sales unit: reads, writes and assigns sales records across the unit subtree.",
+        gettext_noop(
+            "Runs a sales unit: reads, writes and assigns sales records across the unit subtree."
+        ),
         False,
         _matrix(
             _MANAGER,
@@ -144,7 +188,9 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, dict, dict]] = {
         },
     ),
     "Sales Representative": (
-        "Works own accounts, contacts, leads and opportunities; reads the unit's customers.",
+        gettext_noop(
+            "Works own accounts, contacts, leads and opportunities; reads the unit's customers."
+        ),
         False,
         _matrix(
             _REP,
@@ -155,7 +201,7 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, dict, dict]] = {
         {"view_reports": "own"},
     ),
     "Customer Service Representative": (
-        "Handles own cases and activities; reads the unit's customers.",
+        gettext_noop("Handles own cases and activities; reads the unit's customers."),
         False,
         _matrix(
             {"read": "unit"},
@@ -167,7 +213,7 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, dict, dict]] = {
         {"view_reports": "own"},
     ),
     "Service Manager": (
-        "Runs a service unit: cases and activities across the unit subtree.",
+        gettext_noop("Runs a service unit: cases and activities across the unit subtree."),
         False,
         _matrix(
             {"read": "subtree"},
@@ -179,7 +225,7 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, dict, dict]] = {
         {"view_reports": "subtree", "export": "subtree", "manage_routing": "subtree"},
     ),
     "Team Leader": (
-        "Leads a team inside one unit: reads, writes and assigns the unit's records.",
+        gettext_noop("Leads a team inside one unit: reads, writes and assigns the unit's records."),
         False,
         _matrix(
             {
@@ -195,7 +241,7 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, dict, dict]] = {
         {"view_reports": "unit", "export": "unit"},
     ),
     "Marketing Specialist": (
-        "Runs campaigns and works leads in the unit; reads accounts and contacts.",
+        gettext_noop("Runs campaigns and works leads in the unit; reads accounts and contacts."),
         False,
         _matrix(
             {"read": "unit"},
@@ -214,7 +260,9 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, dict, dict]] = {
         {"view_reports": "unit", "export": "unit", "import": "unit"},
     ),
     "Product Manager": (
-        "Owns the product catalog; reads cases and opportunities across the organization.",
+        gettext_noop(
+            "Owns the product catalog; reads cases and opportunities across the organization."
+        ),
         False,
         _matrix(
             {"read": "org"},
@@ -224,13 +272,15 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, dict, dict]] = {
         {"view_reports": "org", "export": "org"},
     ),
     "Data Analyst": (
-        "Reads the whole organization and runs reports; writes nothing.",
+        gettext_noop("Reads the whole organization and runs reports; writes nothing."),
         False,
         _matrix(_READ_ORG),
         {"view_reports": "org", "export": "org"},
     ),
     "Back Office": (
-        "Supports the front office: reads the unit's customers, works own cases and tasks.",
+        gettext_noop(
+            "Supports the front office: reads the unit's customers, works own cases and tasks."
+        ),
         False,
         _matrix(
             {"read": "unit"},
@@ -242,7 +292,9 @@ BUILTIN_ROLES: dict[str, tuple[str, bool, dict, dict]] = {
         {},
     ),
     "Partner": (
-        "External distributor or agent: only what they own or what is shared with them.",
+        gettext_noop(
+            "External distributor or agent: only what they own or what is shared with them."
+        ),
         False,
         _matrix(
             {},

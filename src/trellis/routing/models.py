@@ -44,6 +44,8 @@ class Queue(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
         ordering = ["name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["entity", "name"], name="routing_queue_unique_name")
@@ -103,6 +105,8 @@ class AssignmentRule(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
+        verbose_name = _("assignment rule")
+        verbose_name_plural = _("assignment rules")
         ordering = ["entity", "position", "id"]
         indexes = [models.Index(fields=["entity", "enabled", "position"], name="routing_rule_idx")]
 
@@ -127,6 +131,8 @@ class QueueItem(models.Model):
     taken_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("queue item")
+        verbose_name_plural = _("queue items")
         ordering = ["queue_key", "id"]
         constraints = [
             # A record waits in at most one queue at a time.
@@ -186,6 +192,8 @@ class AssignmentDecision(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("assignment decision")
+        verbose_name_plural = _("assignment decisions")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(

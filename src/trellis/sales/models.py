@@ -33,6 +33,8 @@ class ProductLine(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
+        verbose_name = _("product line")
+        verbose_name_plural = _("product lines")
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
@@ -63,6 +65,8 @@ class Product(SecurableModel):
     active = models.BooleanField(_("active"), default=True)
 
     class Meta(SecurableModel.Meta):
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["name", "id"]
         constraints = [
             *SecurableModel.Meta.constraints,
@@ -123,6 +127,8 @@ class Campaign(SecurableModel):
     description = models.TextField(_("description"), blank=True, default="")
 
     class Meta(SecurableModel.Meta):
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
         ordering = ["-modified_at", "-id"]
         constraints = [
             *SecurableModel.Meta.constraints,
@@ -218,11 +224,14 @@ class Opportunity(SecurableModel):
     close_reason = models.CharField(_("close reason"), max_length=500, blank=True, default="")
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True, default="")
-    external_id = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    external_id = models.CharField(
+        _("external id"), max_length=100, blank=True, default="", db_index=True
+    )
 
     class Meta(SecurableModel.Meta):
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
         ordering = ["-modified_at", "-id"]
-        verbose_name_plural = "opportunities"
         constraints = [
             *SecurableModel.Meta.constraints,
             models.CheckConstraint(
@@ -236,6 +245,8 @@ class Opportunity(SecurableModel):
             *SecurableModel.Meta.indexes,
             models.Index(fields=["account", "stage"], name="opportunity_account_idx"),
             models.Index(fields=["stage", "expected_close_date"], name="opportunity_stage_idx"),
+            # Dashboards count what closed in a period (trellis.analytics.totals).
+            models.Index(fields=["closed_at"], name="opportunity_closed_idx"),
         ]
 
     def __str__(self) -> str:
@@ -251,19 +262,31 @@ class OpportunityStageChange(models.Model):
     The first row of each opportunity has an empty `from_stage` (it was created there)."""
 
     opportunity = models.ForeignKey(
-        Opportunity, on_delete=models.CASCADE, related_name="stage_changes"
+        Opportunity,
+        on_delete=models.CASCADE,
+        related_name="stage_changes",
+        verbose_name=_("opportunity"),
     )
-    from_stage = models.CharField(max_length=20, blank=True, default="")
-    to_stage = models.CharField(max_length=20, choices=Stage.choices)
+    from_stage = models.CharField(
+        _("from stage"), max_length=20, choices=Stage.choices, blank=True, default=""
+    )
+    to_stage = models.CharField(_("to stage"), max_length=20, choices=Stage.choices)
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("changed by"),
     )
-    changed_at = models.DateTimeField(default=timezone.now)
-    amount = models.DecimalField(default=0, **MONEY)
-    currency = models.CharField(max_length=3, default="USD")
-    probability = models.PositiveSmallIntegerField(default=0)
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    amount = models.DecimalField(_("amount"), default=0, **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, default="USD")
+    probability = models.PositiveSmallIntegerField(_("probability"), default=0)
 
     class Meta:
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
         ordering = ["changed_at", "id"]
         indexes = [
             models.Index(fields=["opportunity", "changed_at"], name="sales_stage_change_idx"),
@@ -308,6 +331,8 @@ class SalesTarget(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
+        verbose_name = _("sales target")
+        verbose_name_plural = _("sales targets")
         ordering = ["-period_start", "id"]
         constraints = [
             models.CheckConstraint(
@@ -409,7 +434,9 @@ class Lead(SecurableModel):
     first_contacted_at = models.DateTimeField(_("first contacted"), null=True, blank=True)
     qualified_at = models.DateTimeField(_("qualified at"), null=True, blank=True)
     description = models.TextField(_("description"), blank=True, default="")
-    external_id = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    external_id = models.CharField(
+        _("external id"), max_length=100, blank=True, default="", db_index=True
+    )
     # Filled by qualify: what the lead became.
     account = models.ForeignKey(
         "customers.Account",
@@ -437,11 +464,14 @@ class Lead(SecurableModel):
     )
 
     class Meta(SecurableModel.Meta):
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
         ordering = ["-modified_at", "-id"]
         indexes = [
             *SecurableModel.Meta.indexes,
             models.Index(fields=["status", "modified_at"], name="lead_status_idx"),
             models.Index(fields=["campaign", "status"], name="lead_campaign_idx"),
+            models.Index(fields=["created_at"], name="lead_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -61,6 +61,10 @@ class PipelineFilterForm(TrellisFormMixin, forms.Form):
     def __init__(self, data: Any, *, actor: Any) -> None:
         super().__init__(data)
         self.actor = actor
+        if actor.is_partner:
+            # The partner portal (web.portal) names no internal people, teams or units.
+            for name in ("owner", "team", "unit"):
+                del self.fields[name]
         self.is_valid()
 
     def filters(self) -> dict[str, Any]:

@@ -137,9 +137,13 @@ class Case(SecurableModel):
     first_response_due_at = models.DateTimeField(_("first response due"), null=True, blank=True)
     resolve_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
     queue_key = models.BigIntegerField(default=0, editable=False)
-    external_id = models.CharField(max_length=100, blank=True, default="", db_index=True)
+    external_id = models.CharField(
+        _("external id"), max_length=100, blank=True, default="", db_index=True
+    )
 
     class Meta(SecurableModel.Meta):
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
         ordering = ["-modified_at", "-id"]
         constraints = [
             *SecurableModel.Meta.constraints,
@@ -155,6 +159,8 @@ class Case(SecurableModel):
             models.Index(fields=["account", "status"], name="case_account_status_idx"),
             models.Index(fields=["contact"], name="case_contact_idx"),
             models.Index(fields=["-created_at", "-id"], name="case_created_idx"),
+            # Dashboards count what was resolved in a period (trellis.analytics.totals).
+            models.Index(fields=["resolved_at"], name="case_resolved_idx"),
         ]
 
     def __str__(self) -> str:
@@ -180,20 +186,27 @@ class CaseStatusChange(models.Model):
     """One move of a case from one status to another (the first row is its creation, from
     ""). `note` carries the resolution or the reason for reopening."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="status_changes")
-    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True, default="")
-    to_status = models.CharField(max_length=20, choices=Status.choices)
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="status_changes", verbose_name=_("case")
+    )
+    from_status = models.CharField(
+        _("from status"), max_length=20, choices=Status.choices, blank=True, default=""
+    )
+    to_status = models.CharField(_("to status"), max_length=20, choices=Status.choices)
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("changed by"),
     )
-    changed_at = models.DateTimeField(default=timezone.now)
-    note = models.TextField(blank=True, default="")
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True, default="")
 
     class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
         ordering = ["changed_at", "id"]
         indexes = [models.Index(fields=["case", "changed_at"], name="case_status_change_idx")]
 

@@ -51,6 +51,8 @@ class BusinessCalendar(models.Model):
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -157,6 +159,8 @@ class SlaEvent(models.Model):
     actions = models.JSONField(default=dict, blank=True)
 
     class Meta:
+        verbose_name = _("SLA event")
+        verbose_name_plural = _("SLA events")
         ordering = ["-breached_at", "-id"]
         constraints = [
             models.UniqueConstraint(

@@ -24,7 +24,6 @@ SECTIONS = [
     ("web:lead_list", _("Leads")),
     ("web:opportunity_list", _("Opportunities")),
     ("web:case_list", _("Cases")),
-    ("web:routing_queues", _("Queues")),
     ("web:campaign_list", _("Campaigns")),
     ("web:calendar", _("Calendar")),
 ]
@@ -48,8 +47,12 @@ def _exists(name: str) -> bool:
 
 def _nav_items(user: Any) -> list[tuple[str, Any]]:
     from trellis.org.selectors import held_privileges
+    from trellis.web.portal import PARTNER_SECTIONS
 
     items = [(name, label) for name, label in SECTIONS if _exists(name)]
+    if user.is_partner:
+        # The partner portal: their records only, whatever a role would grant.
+        return [(name, label) for name, label in items if name in PARTNER_SECTIONS]
     # Pages for holders of a privilege; code asks for privileges, never role names.
     held = held_privileges(user)
     for privilege, name, label in PRIVILEGED_SECTIONS:
@@ -75,7 +78,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if not view_name:
             return None
         names = [name for name, _label in items]
-        # The page itself when it is a section (Queues and Routing share "web:routing").
+        # The page itself when it is a section; else the section of the same prefix
+        # ("web:case_queue" is in Cases).
         if view_name in names:
             return view_name
         return next((name for name in names if _section(name) == _section(view_name)), None)

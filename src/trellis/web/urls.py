@@ -2,7 +2,6 @@ from django.urls import path
 
 from trellis.activities import urls as activities
 from trellis.analytics import urls as analytics
-from trellis.analytics import views as analytics_views
 from trellis.customers import urls as customers
 from trellis.dataio import urls as dataio
 from trellis.notifications import urls as notifications
@@ -17,7 +16,7 @@ from trellis.web import bulk, saved_views, views
 app_name = "web"
 
 urlpatterns = [
-    path("", analytics_views.dashboard, name="home"),
+    path("", views.home, name="home"),
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("language/", views.language_switch, name="language"),

@@ -1,5 +1,5 @@
-"""Shared pages: signing in and out, and the language picker (the start page is the
-analytics dashboard)."""
+"""Shared pages: the start page, signing in and out, and the language picker. The start
+page is the analytics dashboard of the user's role, or the partner home for partners."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import math
 
 from django.conf import settings
 from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,10 +19,22 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language
 
+from trellis.analytics import views as analytics_views
 from trellis.core.errors import InvalidInput, Throttled
 from trellis.org.auth import sign_in
 from trellis.org.services import user_set_language
 from trellis.web.forms import LoginForm
+from trellis.web.selectors import partner_home
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def home(request: HttpRequest) -> HttpResponse:
+    """The start page: a partner's own and shared records (web.portal), else the
+    dashboard of the user's role."""
+    if request.user.is_partner:
+        return render(request, "web/partner_home.html", {"home": partner_home(request.user)})
+    return analytics_views.dashboard(request)
 
 
 def _next_url(request: HttpRequest) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 
 from trellis.web.bulk import BulkForm
+from trellis.web.portal import is_partner
 from trellis.web.saved_views import SavedViewForm, clean_query, saved_view_list
 
 register = template.Library()
@@ -14,10 +15,16 @@ register = template.Library()
 
 @register.inclusion_tag("web/_bulk_bar.html", takes_context=True)
 def bulk_bar(context: Any, list_name: str) -> dict[str, Any]:
-    """The bulk action form of `list_name`; the row checkboxes point to it by id."""
+    """The bulk action form of `list_name`; the row checkboxes point to it by id. None for
+    partners: their portal has no bulk actions (web.portal)."""
     request = context["request"]
     form = BulkForm(initial={"next": request.get_full_path()})
-    return {"form": form, "list_name": list_name, "csrf_token": context.get("csrf_token")}
+    return {
+        "form": form,
+        "list_name": list_name,
+        "csrf_token": context.get("csrf_token"),
+        "partner": is_partner(request.user),
+    }
 
 
 @register.inclusion_tag("web/_saved_views.html", takes_context=True)
