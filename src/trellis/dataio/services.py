@@ -48,6 +48,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import decimal
+import operator
 import sqlite3
 import time
 from collections.abc import Callable, Hashable, Iterable, Iterator
@@ -76,6 +77,10 @@ from trellis.org.selectors import has_privilege, privilege_covers_unit
 BATCH_SIZE = 2000
 # Rows written per transaction in the default mode (a multiple of the batches planned).
 WRITE_ROWS = 10_000
+# SQLite page cache of an importing connection, in KiB (the default is 2 MB): each row
+# is written into every index of its table, and a cache that holds the indexes' upper
+# pages saves re-reading them for every batch.
+SQLITE_IMPORT_CACHE_KIB = 65_536
 # Service error fields that name a column under another name in a file.
 FIELD_NAMES = {
     "owner_user_id": "owner",
@@ -214,6 +219,13 @@ class _Inserter:
         self.converters = [None if isinstance(f, _PLAIN_FIELDS) else f for f in fields]
         # The conversion depends on the field's type only (and its decimal places).
         self.kinds = [(f.get_internal_type(), getattr(f, "decimal_places", None)) for f in fields]
+        # The columns whose values need converting; the others are read in one go.
+        self.converted = [
+            (index, field_, kind)
+            for index, (field_, kind) in enumerate(zip(self.converters, self.kinds, strict=True))
+            if field_ is not None
+        ]
+        self.take = _getter(self.attnames)
         # The connection itself: `django.db.connection` is a proxy that looks the
         # thread's connection up on every attribute access (an import runs in one thread).
         self.connection = connections[DEFAULT_DB_ALIAS]
@@ -246,26 +258,30 @@ class _Inserter:
         # Read the instance's dict: `getattr` on a foreign key's `_id` goes through a
         # descriptor, a measurable cost at 35 columns times 100,000 rows.
         state = obj.__dict__
+        try:
+            out = list(self.take(state))
+        except KeyError:  # a field not loaded: its descriptor knows
+            out = [state[name] if name in state else getattr(obj, name) for name in self.attnames]
         conn = self.connection
-        out = []
-        for attname, field_, kind in zip(self.attnames, self.converters, self.kinds, strict=True):
-            value = state[attname] if attname in state else getattr(obj, attname)
-            if field_ is not None and value is not None:
-                # Created and modified are often one moment, and most JSON lists are
-                # empty: convert each distinct value of a column type once.
-                if isinstance(value, Hashable):
-                    key = (kind, value)
-                elif not value and isinstance(value, list | dict):
-                    key = (kind, type(value))
-                else:
-                    key = None
-                if key is None:
-                    value = field_.get_db_prep_save(value, conn)
-                elif key in memo:
-                    value = memo[key]
-                else:
-                    value = memo[key] = field_.get_db_prep_save(value, conn)
-            out.append(value)
+        for index, field_, kind in self.converted:
+            value = out[index]
+            if value is None:
+                continue
+            # Created and modified are often one moment, and most JSON lists are
+            # empty: convert each distinct value of a column type once.
+            if isinstance(value, Hashable):
+                key = (kind, value)
+            elif not value and isinstance(value, list | dict):
+                key = (kind, type(value))
+            else:
+                key = None
+            if key is None:
+                value = field_.get_db_prep_save(value, conn)
+            elif key in memo:
+                value = memo[key]
+            else:
+                value = memo[key] = field_.get_db_prep_save(value, conn)
+            out[index] = value
         return out
 
     def field(self, name: str) -> models.Field:
@@ -402,6 +418,14 @@ class _Factory:
         relation.set_cached_value(obj, value)
 
 
+def _getter(names: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """The values of `names` from a dict, as a tuple, in one C call (KeyError if any is
+    missing)."""
+    if len(names) == 1:
+        return lambda state: (state[names[0]],)
+    return operator.itemgetter(*names)
+
+
 def _max_params() -> int:
     """How many parameters one statement may carry on this database."""
     if connection.vendor == "sqlite":
@@ -413,17 +437,39 @@ def _max_params() -> int:
     return connection.features.max_query_params or 65_535
 
 
+def _enlarge_sqlite_cache() -> None:
+    """Give this SQLite connection the import's page cache (`SQLITE_IMPORT_CACHE_KIB`).
+    It lasts as long as the connection: a request's or the command's."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            if -cursor.fetchone()[0] < SQLITE_IMPORT_CACHE_KIB:
+                cursor.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
+
+
 def _snapshotter(model: type[models.Model]) -> Callable[[Any], dict[str, Any]]:
     """`core.fields.snapshot` for many records of one model (the fields are read once)."""
-    fields = [f.attname for f in model._meta.concrete_fields if f.name != "password"]
+    concrete = [f for f in model._meta.concrete_fields if f.name != "password"]
+    fields = [f.attname for f in concrete]
+    # Only these fields hold values `to_jsonable` changes (dates, decimals); the others
+    # are copied as they are.
+    converted = [
+        f.attname for f in concrete if isinstance(f, models.DateField | models.DecimalField)
+    ]
     special = (dt.datetime, dt.date, decimal.Decimal)
+
+    get = _getter(fields)
 
     def take(obj: Any) -> dict[str, Any]:
         state = obj.__dict__
-        out = {}
-        for name in fields:
-            value = state[name] if name in state else getattr(obj, name)
-            out[name] = to_jsonable(value) if isinstance(value, special) else value
+        try:
+            out = dict(zip(fields, get(state), strict=True))
+        except KeyError:  # a field not loaded: its descriptor knows
+            out = {name: state[name] if name in state else getattr(obj, name) for name in fields}
+        for name in converted:
+            value = out[name]
+            if isinstance(value, special):
+                out[name] = to_jsonable(value)
         return out
 
     return take
@@ -461,6 +507,9 @@ class _Importer:
         self.inserters: dict[type, _Inserter] = {}
         self.events = _Inserter(AuditEvent)
         self.owner_columns: dict[tuple[type, int], Any] = {}
+        # As `owner != actor` compares them (the actor may be a request's lazy user).
+        self.actor_key = (actor._meta.concrete_model, actor.pk)
+        self.memo: dict[Any, Any] = {}  # the entity rules' own lookups (Plan.memo)
         self.snapshot = _snapshotter(spec.model)
         self.factory = _Factory(spec.model, self.now)
         self.fields = set(spec.fields)
@@ -478,7 +527,11 @@ class _Importer:
     # Access, cached per owner (a record not yet saved is judged by its owner alone).
 
     def _may(self, action: str, record: Any) -> bool:
-        key = (action, record.owner_user_id, record.owner_team_id, record.owning_unit_id)
+        state = record.__dict__  # the columns are there; their descriptors cost per row
+        if "owning_unit_id" in state:
+            key = (action, state["owner_user_id"], state["owner_team_id"], state["owning_unit_id"])
+        else:
+            key = (action, record.owner_user_id, record.owner_team_id, record.owning_unit_id)
         if key not in self.allowed:
             self.allowed[key] = can(self.actor, action, record)
         return self.allowed[key]
@@ -569,8 +622,11 @@ class _Importer:
             # whole table once per batch (quadratic over a large import).
             condition |= Q(email__in=keys["email"] | emails)
         model = self.spec.model
+        ids = _unscoped_ids(model, condition)
+        if not ids:
+            return found
         related = ["owner_user", *(link.field for link in self.spec.links)]
-        qs = visible(self.actor, model, "read").filter(condition).select_related(*related)
+        qs = visible(self.actor, model, "read").filter(pk__in=ids).select_related(*related)
         for record in qs.order_by("pk"):
             if record.external_id and record.external_id in keys.get("external_id", ()):
                 found["external_id"].setdefault(record.external_id, []).append(record)
@@ -671,24 +727,47 @@ class _Importer:
             raise InvalidInput.field("modified_at", "must not be before created_at")
         return created, modified
 
+    def _owner_setter(self, owner: Owner) -> list[tuple[str, Any, Any, Any]] | InvalidInput:
+        """How a record gets `owner`: (column, value, relation, related object) for each
+        owner column, or the error `owner_fields` gives for this owner."""
+        try:
+            if isinstance(owner, Team):
+                columns = owner_fields(None, owner)
+            else:
+                columns = owner_fields(owner, None)
+        except InvalidInput as exc:
+            message = exc.errors[0][1] if exc.errors else exc.detail
+            return InvalidInput.field("owner", message)
+        setter = []
+        for name, value in columns.items():
+            relation = self.factory.relations.get(name)
+            related = relation is not None and (
+                value is None or isinstance(value, relation.related_model)
+            )
+            if related:
+                target = None if value is None else getattr(value, relation.target_field.attname)
+                setter.append((relation.attname, target, relation, value))
+            else:
+                setter.append((name, value, None, None))
+        return setter
+
     def _set_owner(self, record: Any, owner: Owner) -> None:
         """The new owner, after the checks `contact_create`/`record_assign` make."""
-        key = (type(owner), owner.pk)
-        if key not in self.owner_columns:
-            try:
-                if isinstance(owner, Team):
-                    self.owner_columns[key] = owner_fields(None, owner)
-                else:
-                    self.owner_columns[key] = owner_fields(owner, None)
-            except InvalidInput as exc:
-                message = exc.errors[0][1] if exc.errors else exc.detail
-                self.owner_columns[key] = InvalidInput.field("owner", message)
-        columns = self.owner_columns[key]
-        if isinstance(columns, InvalidInput):
-            raise columns
-        for name, value in columns.items():
-            self.factory.set(record, name, value)
-        if owner != self.actor and not self._may("assign", record):
+        key = (owner._meta.concrete_model, owner.pk)
+        setter = self.owner_columns.get(key)
+        if setter is None:
+            setter = self.owner_columns[key] = self._owner_setter(owner)
+        if isinstance(setter, InvalidInput):
+            raise setter
+        state = record.__dict__
+        # As `Factory.set` does, without looking the columns up again for every record.
+        for name, value, relation, related in setter:
+            if relation is None:
+                setattr(record, name, value)
+            else:
+                state[name] = value
+                relation.set_cached_value(record, related)
+        if key != self.actor_key and not self._may("assign", record):
             raise Forbidden.field(
                 "owner",
                 f"you may not give {self.spec.name} to {_who(owner)} (you lack assign "
@@ -708,7 +787,8 @@ class _Importer:
         typed = {key: clean.pop(key) for key in spec.phone_fields if key in clean}
         if existing is None:
             record = self.factory.new(clean)
-            record.created_by_id = record.modified_by_id = actor.pk
+            # The columns themselves: a new record has no related objects cached to drop.
+            record.__dict__["created_by_id"] = record.__dict__["modified_by_id"] = actor.pk
             self._set_owner(record, owner or self.default_owner)
             if not self._may("create", record):
                 raise Forbidden(f"you may not create {spec.name}")
@@ -752,6 +832,7 @@ class _Importer:
                     before=row.before,
                     created_given=created_at is not None,
                     modified_given=modified_at is not None,
+                    memo=self.memo,
                 )
             )
         row.record, row.creating = record, existing is None
@@ -798,7 +879,9 @@ class _Importer:
             self._insert(spec.after_insert(actor, [(row.record, row.extra) for row in new_rows]))
         if new:
             # No post_save was sent: listeners (a search index) hear this instead.
-            records_imported.send(model, actor=actor, ids=[record.pk for record in new])
+            records_imported.send(
+                model, actor=actor, ids=[record.pk for record in new], records=new
+            )
         actor_repr = actor.username[:150]
         entity = spec.label
         events = self.events
@@ -864,6 +947,14 @@ class _Importer:
 _AMBIGUOUS = object()
 
 
+def _unscoped_ids(model: type[models.Model], condition: Q) -> list[int]:
+    """Ids of all records matching `condition` (dedupe keys), whoever may see them: never
+    shown, only narrowed by `visible` afterwards. Found through the keys' own indexes;
+    with the access filter in the same query PostgreSQL's planner could walk every record
+    the actor may see and test each e-mail (a batch then cost as much as the table)."""
+    return list(model._default_manager.filter(condition).order_by().values_list("pk", flat=True))
+
+
 def _who(owner: Owner) -> str:
     return owner.name if isinstance(owner, Team) else owner.username
 
@@ -916,6 +1007,8 @@ def import_rows(
         source=source or "import",
         record_events=record_events,
     )
+    if not dry_run:
+        _enlarge_sqlite_cache()
     stream = _rows(fields, rows, report)
     planned: list[list[_Row]] = []
     pending: list[_Row] = []
