@@ -32,8 +32,9 @@ def connect() -> None:
 
 @receiver(records_imported)
 def _imported(sender: Any, ids: list[int], **kwargs: Any) -> None:
-    """Imported records are bulk-inserted (no post_save): index them in the same batch."""
-    services.index_records(sender, ids)
+    """Imported records are bulk-inserted (no post_save): index them in the same batch,
+    from the instances as written when the sender passes them."""
+    services.index_records(sender, ids, records=kwargs.get("records"))
 
 
 # The access app moves an owner's records to their new unit with one UPDATE (no

@@ -14,6 +14,7 @@ from django.db import connection, models, transaction
 from django.db.models import OuterRef, Subquery
 
 from trellis.org.models import BusinessUnit
+from trellis.search import layout
 from trellis.search.models import UNIT_IDS_SQL, SearchEntry
 from trellis.search.registry import Searchable, for_model, installed, registered
 
@@ -113,10 +114,21 @@ def _batches(
     searchable: Searchable, model: type[models.Model], ids: Iterable[int] | None = None
 ) -> Iterator[list[tuple]]:
     """Index rows in batches, read by primary-key ranges (a COPY cannot run on the
-    connection while a server-side cursor is being read, so each batch is read whole)."""
+    connection while a server-side cursor is being read, so each batch is read whole).
+    Given `ids` (a bulk write's records, usually one dense run of new keys), their range
+    is read and the rows not asked for are skipped, which is cheaper than an IN list of
+    thousands of parameters; scattered ids are read with IN."""
     qs = model._default_manager.order_by("pk")
+    wanted: set[int] | None = None
     if ids is not None:
-        qs = qs.filter(pk__in=list(ids))
+        wanted = set(ids)
+        if not wanted:
+            return
+        low, high = min(wanted), max(wanted)
+        if high - low < 2 * len(wanted):
+            qs = qs.filter(pk__gte=low, pk__lte=high)
+        else:
+            qs = qs.filter(pk__in=sorted(wanted))
     columns = [*searchable.columns(model), *_access_columns(model)]
     last = None
     while True:
@@ -124,13 +136,16 @@ def _batches(
         values = list(page.values("pk", *columns)[:BATCH])
         if not values:
             return
+        last, full = values[-1]["pk"], len(values) == BATCH
+        if wanted is not None:
+            values = [row for row in values if row["pk"] in wanted]
         yield [_row(searchable, row) for row in values]
-        last = values[-1]["pk"]
+        if not full:
+            return
 
 
-def _insert(rows: list[tuple], *, copy: bool = False) -> int:
-    """Bulk insert: executemany, or COPY on PostgreSQL for a full rebuild (`copy`). Small
-    re-indexes stay off COPY: the caller may have another command open on the connection."""
+def _insert(rows: list[tuple], *, copy: bool = True) -> int:
+    """Bulk insert: COPY on PostgreSQL, executemany elsewhere (or with `copy` False)."""
     if not rows:
         return 0
     table = connection.ops.quote_name(SearchEntry._meta.db_table)
@@ -156,15 +171,69 @@ def _delete(entries: models.QuerySet) -> int:
         return cursor.rowcount
 
 
-def index_records(model: type[models.Model], ids: Iterable[int]) -> int:
-    """Re-index the given records of `model` (after a bulk write); returns the count."""
+def _rows_of(
+    searchable: Searchable, model: type[models.Model], records: list[models.Model]
+) -> list[tuple]:
+    """Index rows from instances as just written (no read back), one query for the
+    unit paths."""
+    columns = [*searchable.columns(model), *_access_columns(model)]
+    names = [name for name in columns if name != UNIT_PATH]
+    units = {getattr(record, "owning_unit_id", None) for record in records} - {None}
+    paths = dict(BusinessUnit.objects.filter(pk__in=units).values_list("pk", "path"))
+    rows = []
+    for record in records:
+        values = {name: getattr(record, name) for name in names}
+        values["pk"] = record.pk
+        if UNIT_PATH in columns:
+            values[UNIT_PATH] = paths.get(values["owning_unit_id"])
+        rows.append(_row(searchable, values))
+    return rows
+
+
+def index_records(
+    model: type[models.Model],
+    ids: Iterable[int],
+    records: list[models.Model] | None = None,
+) -> int:
+    """Re-index the given records of `model` (after a bulk write); returns the count.
+
+    One DELETE of their old entries, one read of the records per batch (skipped when
+    the bulk write passes its `records`, the instances as written, in the order of
+    `ids`), and on PostgreSQL one COPY per batch, sorted by unit path so a unit's new
+    entries share pages. The trigram index takes the new entries into its pending list
+    (GIN `fastupdate`), which searches read too: they are found as soon as this commits."""
     searchable = for_model(model)
     if searchable is None:
         return 0
     ids = list(ids)
+    if not ids:
+        return 0
+    postgres = connection.vendor == "postgresql"
+    given = records is not None and [record.pk for record in records] == ids
     with transaction.atomic():
-        _delete(SearchEntry.objects.filter(entity=searchable.entity, record_id__in=ids))
-        return sum(_insert(batch) for batch in _batches(searchable, model, ids))
+        _delete_records(searchable.entity, ids)
+        count = 0
+        batches = (
+            [_rows_of(searchable, model, records)] if given else _batches(searchable, model, ids)
+        )
+        for batch in batches:
+            if postgres:
+                batch.sort(key=lambda row: row[-1])  # unit_path is the last column
+            count += _insert(batch)
+        return count
+
+
+def _delete_records(entity: str, ids: list[int]) -> int:
+    """Drop the entries of these records: one DELETE (ids as one array on PostgreSQL)."""
+    table = connection.ops.quote_name(SearchEntry._meta.db_table)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE entity = %s AND record_id = ANY(%s::bigint[])",
+                [entity, ids],
+            )
+            return cursor.rowcount
+    return _delete(SearchEntry.objects.filter(entity=entity, record_id__in=ids))
 
 
 def reindex(
@@ -173,42 +242,34 @@ def reindex(
     """Rebuild the index from the records, in bulk; returns the entry count per entity.
 
     On PostgreSQL the trigram index is dropped for the load and built once at the end,
-    which is many times faster than maintaining it row by row; `cluster` also groups the
-    table by owning unit before that (`cluster_by_unit`)."""
+    which is many times faster than maintaining it row by row (the table is locked
+    meanwhile); `cluster` then rewrites the table in unit-path order
+    (`layout.reorder`, which the worker otherwise does on its own when the order decays)."""
     wanted = set(entities) if entities else set(registered())
     models_ = {e: pair for e, pair in installed().items() if e in wanted}
     counts: dict[str, int] = {}
     postgres = connection.vendor == "postgresql"
     with transaction.atomic():
+        if postgres:
+            with connection.cursor() as cursor:
+                # Not while `layout.reorder` copies the table (it holds the same key).
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [layout.ADVISORY_KEY])
         _delete(SearchEntry.objects.filter(entity__in=wanted))
         if postgres:
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP INDEX IF EXISTS {TRGM_INDEX}")
         for entity, (searchable, model) in sorted(models_.items()):
-            counts[entity] = sum(_insert(batch, copy=True) for batch in _batches(searchable, model))
+            counts[entity] = sum(_insert(batch) for batch in _batches(searchable, model))
             if out:
                 out(f"{entity}: {counts[entity]} indexed")
         if postgres:
-            if cluster:
-                cluster_by_unit()
             with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL maintenance_work_mem = '{layout.BUILD_MEMORY}'")
                 cursor.execute(CREATE_TRGM_INDEX)
                 cursor.execute(f"ANALYZE {SearchEntry._meta.db_table}")
+    if cluster and layout.reorder(out=out) and out:
+        out("search index: rewritten in unit-path order")
     return counts
-
-
-def cluster_by_unit() -> bool:
-    """PostgreSQL: rewrite the index table grouped by owning unit (CLUSTER), so that the
-    entries one person can reach sit on few pages and stay cached; later writes are not
-    kept in that order, so a deployment repeats it (or `search_reindex --cluster`) now and
-    then. Locks the table while it runs. False (nothing done) on other databases."""
-    if connection.vendor != "postgresql":
-        return False
-    table = connection.ops.quote_name(SearchEntry._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"CLUSTER {table} USING search_entry_owning_unit")
-        cursor.execute(f"ANALYZE {table}")
-    return True
 
 
 # One GIN index over the unit path's list of unit ids and the trigrams of the text (see
