@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from tests import factories
 from tests.browser import data
@@ -36,7 +39,7 @@ def test_a_rep_qualifies_a_lead_and_moves_the_opportunity_through_the_pipeline(o
     other = data.opportunity(
         colleague, factories.account(colleague, name="PT Lain"), "Colleague deal", 900
     )
-    data.meeting_today(rep, "Demo at PT Maju Jaya")
+    demo = data.meeting_today(rep, "Demo at PT Maju Jaya")
     data.meeting_today(colleague, "Andi's dentist")
     j = journey("sales-rep")
     page = j.page()
@@ -98,3 +101,26 @@ def test_a_rep_qualifies_a_lead_and_moves_the_opportunity_through_the_pipeline(o
     calendar = page.locator("#main").inner_text()
     assert "Demo at PT Maju Jaya" in calendar
     assert "Andi's dentist" not in calendar
+
+    # In the day view the rep drags the demo from 10:00 to the 14:00 row; it keeps its hour
+    # of length and stays there after a reload.
+    today = timezone.localdate()
+    j.visit(page, f"/calendar/?view=day&date={today:%Y-%m-%d}", "calendar-day")
+    slot = page.locator(
+        f'#calendar-grid td.cal-slot[data-date="{today:%Y-%m-%d}"][data-time="14:00"]'
+    )
+    with (
+        page.expect_response(
+            lambda r: r.url.endswith(f"/activities/{demo.pk}/reschedule/")
+        ) as moved,
+        page.expect_response(lambda r: "/calendar/" in r.url and r.request.method == "GET"),
+    ):
+        page.locator(f'#calendar-grid li.cal-item[data-id="{demo.pk}"]').first.drag_to(slot)
+    assert moved.value.status == 200, moved.value.text()
+    assert slot.locator(f'li.cal-item[data-id="{demo.pk}"]').count() == 1
+    demo.refresh_from_db()
+    assert timezone.localtime(demo.start_at).hour == 14
+    assert demo.end_at - demo.start_at == dt.timedelta(hours=1)
+    page.reload()
+    assert slot.locator(f'li.cal-item[data-id="{demo.pk}"]').count() == 1
+    j.shot(page, "calendar-moved")

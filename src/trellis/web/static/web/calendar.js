@@ -27,34 +27,11 @@
   }
 
   function post(url, fields) {
-    var body = new FormData();
-    Object.keys(fields).forEach(function (name) {
-      if (fields[name]) body.append(name, fields[name]);
-    });
-    return fetch(url, {
-      method: "POST",
-      body: body,
-      credentials: "same-origin",
-      headers: {
-        "Accept": "application/json",
-        "X-CSRFToken": grid.getAttribute("data-csrf") || ""
-      }
-    }).then(function (response) {
-      return response.json().catch(function () {
-        return { detail: response.statusText };
-      }).then(function (data) {
-        return { ok: response.ok, status: response.status, data: data };
-      });
-    });
+    return window.TrellisDrop.post(url, fields, grid.getAttribute("data-csrf"));
   }
 
   function reload() {
-    return fetch(window.location.href, { credentials: "same-origin" })
-      .then(function (response) { return response.text(); })
-      .then(function (html) {
-        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("calendar-grid");
-        if (fresh) grid.innerHTML = fresh.innerHTML;
-      });
+    return window.TrellisDrop.refresh(grid);
   }
 
   function snapBack(item) {
