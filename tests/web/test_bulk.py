@@ -66,8 +66,14 @@ def message_texts(response) -> list[str]:
 @pytest.mark.parametrize(
     "url", ["/leads/", "/opportunities/", "/cases/", "/accounts/", "/contacts/"]
 )
-def test_each_list_has_the_bulk_bar(people, url):
-    body = signed_in(people.rep).get(url).content.decode()
+def test_each_list_has_the_bulk_bar(org, people, url):
+    # Sales reps assign no cases; a service rep does.
+    user = people.rep
+    if url == "/cases/":
+        user = factories.user(
+            "agent", unit=org["jakarta"], roles=["Customer Service Representative"]
+        )
+    body = signed_in(user).get(url).content.decode()
     assert 'id="bulk-form"' in body
 
 
@@ -349,3 +355,34 @@ def test_bulk_export_needs_the_export_privilege(people, leads):
     response = post_bulk(signed_in(people.rep), "leads", [leads.mine], **{"bulk-action": "export"})
     assert response.status_code == 302
     assert "export" in message_texts(response)[0]
+
+
+def bulk_choices(client: Client, path: str) -> list[str]:
+    """The actions the list's bulk bar offers ([] when there is no bar)."""
+    html = client.get(path).content.decode()
+    if 'id="bulk-form"' not in html:
+        return []
+    return [key for key in ("assign", "share", "export") if f'<option value="{key}"' in html]
+
+
+def test_the_bulk_bar_offers_only_what_the_roles_allow(org, people, leads):
+    reader = factories.user(
+        "reader",
+        unit=org["jakarta"],
+        roles=[factories.custom_role({"lead": {"read": "unit"}, "account": {"read": "unit"}})],
+    )
+    exporter = factories.user(
+        "exporter",
+        unit=org["jakarta"],
+        roles=[factories.custom_role({"lead": {"read": "unit"}}, {"export": "unit"})],
+    )
+    # A rep assigns and shares their own leads; the manager may also export.
+    assert bulk_choices(signed_in(people.rep), "/leads/")[:2] == ["assign", "share"]
+    assert bulk_choices(signed_in(people.manager), "/leads/") == ["assign", "share", "export"]
+    # Someone who may only read the leads gets no bar at all, though the rows show.
+    page = signed_in(reader).get("/leads/").content.decode()
+    assert "Colleagues" in page and "Mine" in page
+    assert bulk_choices(signed_in(reader), "/leads/") == []
+    assert bulk_choices(signed_in(reader), "/accounts/") == []
+    # With the export privilege the bar offers export only.
+    assert bulk_choices(signed_in(exporter), "/leads/") == ["export"]

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from trellis.access import visible
+from trellis.access import scope_for, visible
 from trellis.access.models import SecurableModel
 from trellis.access.services import record_assign, record_share
 from trellis.audit.services import audit_record
@@ -43,6 +43,7 @@ from trellis.customers import services as customer_services
 from trellis.customers.models import Account, Contact
 from trellis.dataio.exporting import download
 from trellis.org.models import Team, TeamKind, User
+from trellis.org.roles import NONE
 from trellis.org.selectors import has_privilege
 from trellis.routing.services import assignment_make
 from trellis.sales.models import Lead, Opportunity
@@ -147,6 +148,28 @@ BULK_LISTS: dict[str, BulkList] = {
         ),
     )
 }
+
+
+def offered_actions(actor: User, spec: BulkList, privileges: set[str]) -> list[str]:
+    """The bulk actions the bar offers `actor` on `spec`'s list: assign and share when a role
+    of theirs (or of an owner team of theirs) grants them at some depth on the entity,
+    export when `privileges` (what `actor` holds) has export. The services still check
+    every record; this only keeps the bar from offering what can never succeed. Costs no
+    query (the scope is cached per request)."""
+    offered = []
+    scope = scope_for(actor)
+    if scope is not None:
+        entity = spec.model.access_entity
+        for action in ("assign", "share"):
+            depth = max(
+                [scope.user_depth(entity, action)]
+                + [scope.team_depth(team, entity, action) for team in scope.owner_teams]
+            )
+            if scope.full_access_role or depth > NONE:
+                offered.append(action)
+    if "export" in privileges:
+        offered.append("export")
+    return offered
 
 
 def bulk_list(name: str) -> BulkList:
@@ -331,9 +354,12 @@ class BulkForm(TrellisFormMixin, forms.Form):
     next = forms.CharField(required=False, widget=forms.HiddenInput)
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actions: list[str] | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "bulk")
         super().__init__(*args, **kwargs)
+        if actions is not None:
+            field = self.fields["action"]
+            field.choices = [(key, label) for key, label in field.choices if key in actions]
 
     def ids(self) -> list[int]:
         """The ticked row ids; anything that is not a positive id is ignored."""

@@ -45,8 +45,17 @@ def _exists(name: str) -> bool:
     return True
 
 
-def _nav_items(user: Any) -> list[tuple[str, Any]]:
+def request_privileges(request: HttpRequest) -> set[str]:
+    """The privileges the request's user holds at any depth, asked once per request (the
+    navigation and the list's bulk bar both need them)."""
     from trellis.org.selectors import held_privileges
+
+    if not hasattr(request, "_trellis_privileges"):
+        request._trellis_privileges = held_privileges(request.user)  # type: ignore[attr-defined]
+    return request._trellis_privileges  # type: ignore[attr-defined]
+
+
+def _nav_items(request: HttpRequest, user: Any) -> list[tuple[str, Any]]:
     from trellis.web.portal import PARTNER_SECTIONS
 
     items = [(name, label) for name, label in SECTIONS if _exists(name)]
@@ -54,7 +63,7 @@ def _nav_items(user: Any) -> list[tuple[str, Any]]:
         # The partner portal: their records only, whatever a role would grant.
         return [(name, label) for name, label in items if name in PARTNER_SECTIONS]
     # Pages for holders of a privilege; code asks for privileges, never role names.
-    held = held_privileges(user)
+    held = request_privileges(request)
     for privilege, name, label in PRIVILEGED_SECTIONS:
         if _exists(name) and privilege in held:
             items.append((name, label))
@@ -70,7 +79,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "nav_current": None}
-    items = SimpleLazyObject(lambda: _nav_items(user))
+    items = SimpleLazyObject(lambda: _nav_items(request, user))
     match = getattr(request, "resolver_match", None)
     view_name = match.view_name if match else ""
 

@@ -6,7 +6,8 @@ from typing import Any
 
 from django import template
 
-from trellis.web.bulk import BulkForm
+from trellis.web.bulk import BulkForm, bulk_list, offered_actions
+from trellis.web.context import request_privileges
 from trellis.web.portal import is_partner
 from trellis.web.saved_views import SavedViewForm, clean_query, saved_view_list
 
@@ -15,15 +16,18 @@ register = template.Library()
 
 @register.inclusion_tag("web/_bulk_bar.html", takes_context=True)
 def bulk_bar(context: Any, list_name: str) -> dict[str, Any]:
-    """The bulk action form of `list_name`; the row checkboxes point to it by id. None for
-    partners: their portal has no bulk actions (web.portal)."""
+    """The bulk action form of `list_name`, offering the actions the user's roles allow
+    (`offered_actions`); the row checkboxes point to it by id. None for partners (their
+    portal has no bulk actions, web.portal) or when no action is allowed."""
     request = context["request"]
-    form = BulkForm(initial={"next": request.get_full_path()})
+    actions = offered_actions(request.user, bulk_list(list_name), request_privileges(request))
+    form = BulkForm(initial={"next": request.get_full_path()}, actions=actions)
     return {
         "form": form,
         "list_name": list_name,
         "csrf_token": context.get("csrf_token"),
-        "partner": is_partner(request.user),
+        # Partners' portal has no bulk actions; others see the bar when it has one.
+        "hidden": is_partner(request.user) or not actions,
     }
 
 
