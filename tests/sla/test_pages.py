@@ -203,7 +203,7 @@ def test_an_escalation_shows_on_the_cases_timeline(browser, people):
     case = case_at(people.rep, MONDAY_9_JAKARTA)
     sla_check(now=MONDAY_9_JAKARTA + dt.timedelta(hours=2))
     page = browser(people.rep).get(f"/timeline/case/{case.pk}/").content.decode()
-    assert ">escalate<" in page
+    assert '<span class="badge">escalated</span>' in page
 
 
 def test_the_new_setting_forms_open_for_a_routing_manager(browser, people):
