@@ -439,3 +439,19 @@ def test_figures_match_when_the_remainder_is_too_large_to_keep_by_id(cast, org, 
     random_writes(cast, org, data, 8)
 
     assert_figures_match(cast, org, [WINDOW, {"period": "year"}])
+
+
+def test_durations_are_kept_to_the_microsecond(org, people):
+    """The rollup's response and resolution sums are exact microseconds, as the raw figure
+    computes them (floating-point day arithmetic would be a few microseconds off, enough
+    to round 0.95 hours the other way)."""
+    created = timezone.now().replace(microsecond=123457) - dt.timedelta(days=3)
+    answered = created + dt.timedelta(minutes=57, microseconds=1)
+    resolved = created + dt.timedelta(hours=30, seconds=7, microseconds=999_999)
+    made = case(people.agent_j, created_at=created)
+    Case.objects.filter(pk=made.pk).update(
+        status="resolved", first_response_at=answered, resolved_at=resolved
+    )
+    done = CaseRollup.objects.filter(fact="done", first_response_n__gt=0)
+    assert [row.first_response_us for row in done] == [57 * 60 * 10**6 + 1]
+    assert [row.resolution_us for row in done] == [(30 * 3600 + 7) * 10**6 + 999_999]

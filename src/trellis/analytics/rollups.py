@@ -138,7 +138,10 @@ class Dialect:
     def micros(self, end: str, start: str) -> str:
         if self.vendor == "postgresql":
             return f"CAST(ROUND(EXTRACT(EPOCH FROM ({end} - {start})) * 1000000) AS bigint)"
-        return f"CAST(ROUND((julianday({end}) - julianday({start})) * 86400000000.0) AS INTEGER)"
+        # Django's own function (registered on its connections, as django_datetime_extract
+        # above): exact microseconds, where julianday's floating point is off by a few, which
+        # is enough to tip a figure rounded for display away from the raw one.
+        return f"django_timestamp_diff({end}, {start})"
 
 
 @dataclass(frozen=True)
