@@ -371,6 +371,19 @@ LEADS = EntitySpec(
     prepare=history.prepare_lead,
 )
 
+# What other CRMs call the account and contact columns of a record linked to both.
+_LINK_ALIASES = {
+    "company": "account",
+    "company name": "account",
+    "account name": "account",
+    "customer": "account",
+    "organization": "account",
+    "organisation": "account",
+    "contact": "contact_email",
+    "contact email": "contact_email",
+    "contact e mail": "contact_email",
+}
+
 OPPORTUNITIES = EntitySpec(
     name="opportunities",
     model=Opportunity,
@@ -390,15 +403,7 @@ OPPORTUNITIES = EntitySpec(
         "deal": "name",
         "deal name": "name",
         "topic": "name",
-        "company": "account",
-        "company name": "account",
-        "account name": "account",
-        "customer": "account",
-        "organization": "account",
-        "organisation": "account",
-        "contact": "contact_email",
-        "contact email": "contact_email",
-        "contact e mail": "contact_email",
+        **_LINK_ALIASES,
         "campaign name": "campaign",
         "sales stage": "stage",
         "status": "stage",
@@ -466,15 +471,7 @@ CASES = EntitySpec(
         "ticket id": "external_id",
         "case status": "status",
         "state": "status",
-        "company": "account",
-        "company name": "account",
-        "account name": "account",
-        "customer": "account",
-        "organization": "account",
-        "organisation": "account",
-        "contact": "contact_email",
-        "contact email": "contact_email",
-        "contact e mail": "contact_email",
+        **_LINK_ALIASES,
         "customer email": "contact_email",
         "first response": "first_response_at",
         "first response date": "first_response_at",
