@@ -24,6 +24,8 @@ from django.db import connection as default_connection
 from django.db import transaction
 from django.utils import timezone
 
+from trellis.service import models as service_models
+
 OPP_TABLE = "sales_opportunity"
 CASE_TABLE = "service_case"
 EVENT_TABLE = "sla_slaevent"
@@ -32,9 +34,10 @@ LEAD_ROLLUP = "analytics_leadrollup"
 OPP_ROLLUP = "analytics_opportunityrollup"
 CASE_ROLLUP = "analytics_caserollup"
 CLOSED_STAGES = ("won", "lost")
-OPEN_STATUSES = ("new", "in_progress", "waiting")
-DONE_STATUSES = ("resolved", "closed")
-FEEDBACK_TYPES = ("complaint", "feedback", "problem")
+# The case sets the triggers test, as plain strings for the SQL (the service app's own).
+OPEN_STATUSES = tuple(str(status) for status in service_models.OPEN_STATUSES)
+DONE_STATUSES = tuple(str(status) for status in service_models.DONE_STATUSES)
+FEEDBACK_TYPES = tuple(str(kind) for kind in service_models.FEEDBACK_TYPES)
 OPP_KEYS = ("owner_user_id", "owner_team_id", "owning_unit_id", "stage", "month")
 CASE_KEYS = (
     "fact",

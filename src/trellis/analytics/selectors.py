@@ -72,6 +72,7 @@ from trellis.sales.models import (
 from trellis.sales.selectors import target_list
 from trellis.service.models import (
     DONE_STATUSES,
+    FEEDBACK_TYPES,
     OPEN_STATUSES,
     Case,
     CaseType,
@@ -1445,9 +1446,6 @@ def campaign_performance(c: Context) -> Figure:
         values=["influenced_revenue"],
         note=_("Campaigns running in the period; leads and revenue over their whole life."),
     )
-
-
-FEEDBACK_TYPES = (CaseType.COMPLAINT, CaseType.FEEDBACK, CaseType.PROBLEM)
 
 
 def feedback_by_product(c: Context) -> Figure:

@@ -47,6 +47,8 @@ class Status(models.TextChoices):
 # Statuses in which a case still needs work (the queue, workload and SLA timers count these).
 OPEN_STATUSES: tuple[str, ...] = (Status.NEW, Status.IN_PROGRESS, Status.WAITING)
 DONE_STATUSES: tuple[str, ...] = (Status.RESOLVED, Status.CLOSED)
+# Case types that report on a product (the product manager's figures and their rollup).
+FEEDBACK_TYPES: tuple[CaseType, ...] = (CaseType.COMPLAINT, CaseType.FEEDBACK, CaseType.PROBLEM)
 
 # Where each status may go next. Resolving and closing have their own actions (they carry
 # a resolution or a satisfaction score); going from resolved/closed back to in_progress is
